@@ -1,0 +1,165 @@
+"""SPEC §4: a migration and its version row commit together; failures; non-transactional runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import TestDatabase
+
+from uno_migrations import ExecutionError, FailedMigrationError, Migrator
+
+MakeDir = Callable[..., Path]
+
+FAILING_SQL = {
+    "1_ok.sql": "CREATE TABLE kept (id INTEGER);\n-- DOWN\nDROP TABLE kept;\n",
+    "2_breaks.sql": """\
+        CREATE TABLE half (id INTEGER);
+        INSERT INTO half (id) VALUES (1);
+        INSERT INTO no_such_table (id) VALUES (1);
+        -- DOWN
+        DROP TABLE half;
+    """,
+    "3_never.sql": "CREATE TABLE never (id INTEGER);\n",
+}
+
+
+async def test_failing_last_statement_leaves_nothing_on_transactional_engines(
+    tx_db: TestDatabase, make_migrations: MakeDir
+) -> None:
+    db = tx_db
+    directory = make_migrations(FAILING_SQL)
+    migrator = Migrator(db.url, directories=[directory])
+    with pytest.raises(ExecutionError) as info:
+        await migrator.migrate()
+    error = info.value
+    assert error.migration_id == "2_breaks"
+    assert error.path and error.path.endswith("2_breaks.sql")
+    assert error.statement == "INSERT INTO no_such_table (id) VALUES (1)"
+    assert "no_such_table" in str(error)
+    # The earlier migration stays; the failing one left no table and no row; the next never ran.
+    tables = await db.tables()
+    assert "kept" in tables and "half" not in tables and "never" not in tables
+    assert await db.fetch("SELECT id, status FROM uno_migrations") == [("1_ok", "applied")]
+    actions = await db.fetch("SELECT migration_id, action FROM uno_migrations_log ORDER BY seq")
+    assert actions == [("1_ok", "apply"), ("2_breaks", "fail")]
+
+
+async def test_python_migration_that_raises_is_rolled_back(tx_db: TestDatabase, make_migrations: MakeDir) -> None:
+    db = tx_db
+    directory = make_migrations(
+        {
+            "1_raises.py": """\
+                async def up(context):
+                    await context.execute_sql("CREATE TABLE partial (id INTEGER)")
+                    await context.execute_sql("INSERT INTO partial (id) VALUES (1)")
+                    raise ValueError("boom")
+            """
+        }
+    )
+    with pytest.raises(ExecutionError, match="ValueError: boom"):
+        await Migrator(db.url, directories=[directory]).migrate()
+    assert "partial" not in await db.tables()
+    assert await db.scalar("SELECT count(*) FROM uno_migrations") == 0
+
+
+async def test_mysql_keeps_a_failed_row_and_resumes(mysql_db: TestDatabase, make_migrations: MakeDir) -> None:
+    db = mysql_db
+    directory = make_migrations(FAILING_SQL)
+    migrator = Migrator(db.url, directories=[directory])
+    with pytest.raises(ExecutionError) as info:
+        await migrator.migrate()
+    assert info.value.statements_done == 2
+    assert "half" in await db.tables()
+    assert await db.fetch("SELECT id, status, statements_done FROM uno_migrations ORDER BY id") == [
+        ("1_ok", "applied", 0),
+        ("2_breaks", "failed", 2),
+    ]
+    states = {s.id: s.status for s in await migrator.status()}
+    assert states == {"1_ok": "applied", "2_breaks": "failed", "3_never": "pending"}
+
+    with pytest.raises(FailedMigrationError, match="--resume"):
+        await migrator.migrate()
+
+    # Fix the file and resume: the two completed statements are not run again.
+    (directory / "2_breaks.sql").write_text(
+        FAILING_SQL["2_breaks.sql"].replace("no_such_table", "half").replace("        ", "")
+    )
+    report = await migrator.migrate(resume=True)
+    assert report.ids == ["2_breaks", "3_never"]
+    assert await db.fetch("SELECT id FROM half ORDER BY id") == [(1,), (1,)]
+    assert await db.scalar("SELECT status FROM uno_migrations WHERE id = '2_breaks'") == "applied"
+
+
+async def test_repair_forgets_a_failed_attempt(mysql_db: TestDatabase, make_migrations: MakeDir) -> None:
+    db = mysql_db
+    directory = make_migrations(FAILING_SQL)
+    migrator = Migrator(db.url, directories=[directory])
+    with pytest.raises(ExecutionError):
+        await migrator.migrate()
+    assert await migrator.repair(["2_br"]) == ["2_breaks"]
+    assert await db.fetch("SELECT id FROM uno_migrations") == [("1_ok",)]
+    history = [(e.migration_id, e.action) for e in await migrator.history()]
+    assert history == [("1_ok", "apply"), ("2_breaks", "fail"), ("2_breaks", "repair")]
+
+
+async def test_non_transactional_migrations_run_outside_a_transaction(
+    pg_db: TestDatabase, make_migrations: MakeDir
+) -> None:
+    directory = make_migrations(
+        {
+            "1_table.sql": "CREATE TABLE big (id INTEGER, email VARCHAR(100));\n",
+            "2_index.sql": """\
+                -- Transactional: false
+                CREATE INDEX CONCURRENTLY idx_big_email ON big (email);
+                -- DOWN
+                DROP INDEX CONCURRENTLY idx_big_email;
+            """,
+            "3_python.py": """\
+                transactional = False
+
+                async def up(context):
+                    await context.execute_sql("CREATE INDEX CONCURRENTLY idx_big_id ON big (id)")
+
+                    async def atomic():
+                        await context.execute_sql("INSERT INTO big (id) VALUES (1)")
+                        raise RuntimeError("rolled back")
+
+                    try:
+                        await context.execute_transaction(atomic)
+                    except RuntimeError:
+                        pass
+
+                async def down(context):
+                    await context.execute_sql("DROP INDEX CONCURRENTLY idx_big_id")
+            """,
+        }
+    )
+    migrator = Migrator(pg_db.url, directories=[directory])
+    await migrator.migrate()
+    indexes = await pg_db.fetch("SELECT indexname FROM pg_indexes WHERE tablename = 'big' ORDER BY 1")
+    assert indexes == [("idx_big_email",), ("idx_big_id",)]
+    assert await pg_db.scalar("SELECT count(*) FROM big") == 0
+    assert await pg_db.scalar("SELECT count(*) FROM uno_migrations") == 3
+    await migrator.rollback(steps=2)
+    assert await pg_db.fetch("SELECT indexname FROM pg_indexes WHERE tablename = 'big'") == []
+
+
+async def test_non_transactional_migration_on_every_engine(db: TestDatabase, make_migrations: MakeDir) -> None:
+    directory = make_migrations(
+        {
+            "1_nontx.sql": """\
+                -- migrate:up transaction:false
+                CREATE TABLE outside (id INTEGER);
+                INSERT INTO outside (id) VALUES (7);
+                -- migrate:down
+                DROP TABLE outside;
+            """,
+        }
+    )
+    migrator = Migrator(db.url, directories=[directory])
+    await migrator.migrate()
+    assert await db.fetch("SELECT id FROM outside") == [(7,)]
+    await migrator.rollback()
+    assert "outside" not in await db.tables()

@@ -1,0 +1,270 @@
+"""MigrationContext: what ``up``, ``down``, ``apply`` and ``revert`` receive."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.engine import Connection, CursorResult, Row
+from sqlalchemy.exc import DBAPIError, ResourceClosedError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from .connection import mask_secrets
+from .dialects.base import driver_message
+from .errors import ExecutionError, MigrationError, ParameterError
+
+if TYPE_CHECKING:
+    from .dialects import DialectAdapter
+    from .migration import Migration
+    from .sql_script import Statement
+
+T = TypeVar("T")
+Params = Sequence[Any] | Mapping[str, Any] | None
+
+
+class StatementFailed(Exception):
+    """A statement failed inside a migration; the runner turns this into an ExecutionError."""
+
+    def __init__(self, statement: str, position: int | None, error: DBAPIError) -> None:
+        super().__init__(str(error))
+        self.statement = statement
+        self.position = position
+        self.error = error
+
+
+class SQLResult:
+    """The result of ``execute_sql``: rows are already fetched, methods are awaitable.
+
+    >>> # rows = await (await context.execute_sql("SELECT id, name FROM users")).fetchall()
+    """
+
+    def __init__(self, result: CursorResult[Any] | None) -> None:
+        self.rowcount: int = result.rowcount if result is not None else -1
+        self._rows: list[Row[Any]] = []
+        self._keys: list[str] = []
+        if result is not None and result.returns_rows:
+            self._keys = list(result.keys())
+            self._rows = list(result.all())
+        self._position = 0
+
+    def keys(self) -> list[str]:
+        return list(self._keys)
+
+    async def fetchall(self) -> list[Row[Any]]:
+        rows = self._rows[self._position :]
+        self._position = len(self._rows)
+        return rows
+
+    async def fetchone(self) -> Row[Any] | None:
+        if self._position >= len(self._rows):
+            return None
+        row = self._rows[self._position]
+        self._position += 1
+        return row
+
+    async def scalar(self) -> Any:
+        row = await self.fetchone()
+        return None if row is None else row[0]
+
+    def __aiter__(self) -> AsyncIterator[Row[Any]]:
+        return self._aiter()
+
+    async def _aiter(self) -> AsyncIterator[Row[Any]]:
+        while (row := await self.fetchone()) is not None:
+            yield row
+
+
+class MigrationContext:
+    """The connection and helpers a migration runs with.
+
+    Statements run on ``connection`` inside the migration's transaction (unless the migration is
+    not transactional). ``$1`` (with a list) and ``:name`` (with a dict) parameters work on every
+    engine; the adapter rewrites them for the driver.
+    """
+
+    def __init__(
+        self,
+        connection: AsyncConnection,
+        adapter: DialectAdapter,
+        migration: Migration,
+        direction: str,
+        *,
+        in_transaction: bool = True,
+        resume_from: int = 0,
+    ) -> None:
+        self.connection = connection
+        self.adapter = adapter
+        self.migration = migration
+        self.direction = direction
+        self.dialect: str = adapter.name
+        self.logger = logging.getLogger(f"uno_migrations.migration.{migration.base.id}")
+        self.statements_done = 0
+        self.resume_from = resume_from
+        self._in_transaction = in_transaction
+
+    async def execute_sql(self, sql: str, params: Params = None) -> SQLResult:
+        """Run one or several statements; return the last statement's result."""
+        statements = self.adapter.split(sql)
+        if params and len(statements) > 1:
+            raise ParameterError(
+                f"parameters given with {len(statements)} statements; "
+                "pass parameters to one statement per execute_sql call"
+            )
+        result: CursorResult[Any] | None = None
+        for statement in statements:
+            result = await self._run(statement.text, params)
+        return SQLResult(result)
+
+    async def run_statements(self, statements: Sequence[Statement], start: int = 0) -> None:
+        """Run already-split statements (an SQL migration), skipping the first ``start``."""
+        self.statements_done = start
+        for statement in statements[start:]:
+            await self._run(statement.text, None)
+
+    async def _run(self, sql: str, params: Params) -> CursorResult[Any]:
+        try:
+            if params:
+                bound, args = self.adapter.bind(sql, params)
+                result = await self.connection.exec_driver_sql(bound, args)
+            else:
+                result = await self.connection.exec_driver_sql(sql, execution_options={"no_parameters": True})
+        except DBAPIError as exc:
+            raise StatementFailed(sql, self.adapter.error_position(exc), exc) from exc
+        self.statements_done += 1
+        return result
+
+    async def execute_many(self, sql: str, rows: Sequence[Sequence[Any] | Mapping[str, Any]]) -> int:
+        """Run one statement for many parameter rows, as the driver's batch; returns the row count."""
+        rows = list(rows)
+        if not rows:
+            return 0
+        statements = self.adapter.split(sql)
+        if len(statements) != 1:
+            raise ParameterError(f"execute_many takes one statement, got {len(statements)}")
+        text = statements[0].text
+        first = rows[0]
+        # Bind once with the row's own keys/positions as values to learn where each value goes.
+        if isinstance(first, Mapping):
+            bound, names = self.adapter.bind(text, {key: key for key in first})
+            args = [tuple(row[name] for name in names) for row in rows]
+        else:
+            bound, positions = self.adapter.bind(text, list(range(len(first))))
+            args = [tuple(row[i] for i in positions) for row in rows]
+        try:
+            result = await self.connection.exec_driver_sql(bound, args)
+        except DBAPIError as exc:
+            raise StatementFailed(text, self.adapter.error_position(exc), exc) from exc
+        self.statements_done += 1
+        return result.rowcount
+
+    async def iterate(
+        self, sql: str, params: Params = None, batch_size: int = 1000
+    ) -> AsyncIterator[list[Row[Any]]]:
+        """Stream a query's rows in lists of at most ``batch_size``, without loading them all."""
+        statements = self.adapter.split(sql)
+        if len(statements) != 1:
+            raise ParameterError(f"iterate takes one statement, got {len(statements)}")
+        text = statements[0].text
+        bound, args = self.adapter.bind(text, params) if params else (text, ())
+        options = {"stream_results": True, "max_row_buffer": batch_size}
+        if not params:
+            options["no_parameters"] = True
+
+        def open_cursor(sync: Connection) -> CursorResult[Any]:
+            return sync.exec_driver_sql(bound, args or None, execution_options=options)
+
+        async with self._reader() as reader:
+            try:
+                result = await reader.run_sync(open_cursor)
+            except DBAPIError as exc:
+                raise StatementFailed(text, self.adapter.error_position(exc), exc) from exc
+            try:
+                while True:
+                    batch = await reader.run_sync(lambda _: result.fetchmany(batch_size))
+                    if not batch:
+                        break
+                    yield list(batch)
+            except ResourceClosedError:
+                return
+            finally:
+                await reader.run_sync(lambda _: result.close())
+
+    @asynccontextmanager
+    async def _reader(self) -> AsyncIterator[AsyncConnection]:
+        if self.adapter.name != "mysql":
+            yield self.connection
+            return
+        # A MySQL connection cannot run the migration's UPDATEs while it streams a result, so
+        # the stream gets a connection of its own; READ UNCOMMITTED lets it see the rows the
+        # migration's still-open transaction wrote, without waiting on their locks.
+        async with self.connection.engine.connect() as reader:
+            await reader.execution_options(isolation_level="READ UNCOMMITTED")
+            yield reader
+
+    async def execute(self, statement: Any, parameters: Any = None) -> SQLResult:
+        """Run a SQLAlchemy Core statement or DDL construct."""
+        try:
+            result = await self.connection.execute(statement, parameters)
+        except DBAPIError as exc:
+            raise StatementFailed(str(statement), self.adapter.error_position(exc), exc) from exc
+        self.statements_done += 1
+        return SQLResult(result)
+
+    async def execute_transaction(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        """Run ``fn`` atomically: a savepoint inside the migration's transaction, else a transaction."""
+        if self._in_transaction:
+            async with self.connection.begin_nested():
+                return await fn(*args, **kwargs)
+        await self.connection.commit()
+        await self.connection.execution_options(isolation_level=self._default_isolation())
+        try:
+            async with self.connection.begin():
+                await self.adapter.begin(self.connection)
+                self._in_transaction = True
+                try:
+                    return await fn(*args, **kwargs)
+                finally:
+                    self._in_transaction = False
+        finally:
+            await self.connection.execution_options(isolation_level="AUTOCOMMIT")
+
+    def _default_isolation(self) -> str:
+        return str(self.connection.dialect.default_isolation_level)
+
+    async def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
+        """Call ``fn(sync_connection, *args)`` with a synchronous SQLAlchemy Connection."""
+        return await self.connection.run_sync(fn, *args)
+
+    async def has_table(self, name: str, schema: str | None = None) -> bool:
+        return await self.connection.run_sync(lambda c: sa_inspect(c).has_table(name, schema=schema))
+
+    async def has_column(self, table: str, column: str, schema: str | None = None) -> bool:
+        def check(sync: Connection) -> bool:
+            inspector = sa_inspect(sync)
+            if not inspector.has_table(table, schema=schema):
+                return False
+            return any(c["name"] == column for c in inspector.get_columns(table, schema=schema))
+
+        return await self.connection.run_sync(check)
+
+    async def has_index(self, table: str, index: str, schema: str | None = None) -> bool:
+        return await self.connection.run_sync(lambda c: sa_inspect(c).has_index(table, index, schema=schema))
+
+
+def execution_error(migration: Migration, exc: BaseException, statements_done: int) -> ExecutionError:
+    if isinstance(exc, ExecutionError):
+        return exc
+    if isinstance(exc, StatementFailed):
+        return ExecutionError(
+            migration.id,
+            migration.base.path,
+            mask_secrets(driver_message(exc.error)),
+            statement=exc.statement,
+            position=exc.position,
+            statements_done=statements_done,
+        )
+    message = str(exc) if isinstance(exc, MigrationError) else f"{type(exc).__name__}: {exc}"
+    return ExecutionError(migration.id, migration.base.path, message, statements_done=statements_done)

@@ -1,0 +1,77 @@
+"""The engine adapter interface: everything that differs between PostgreSQL, MySQL and SQLite."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from ..sql_script import Statement, bind_parameters, split_statements
+
+
+class RunLock(Protocol):
+    """A lock held for a whole migration run; ``release`` must be safe to call once."""
+
+    async def release(self) -> None: ...
+
+
+class NoLock:
+    """For engines that lock per migration instead of per run."""
+
+    async def release(self) -> None:
+        return None
+
+
+class DialectAdapter:
+    """Base adapter; subclasses set the class attributes and override the hooks they need.
+
+    ``transactional_ddl``: DDL can be rolled back, so a migration and its version row commit
+    together. ``lock_per_migration``: the engine has no run-wide lock; each migration takes the
+    write lock and re-checks the applied set.
+    """
+
+    name: ClassVar[str]
+    paramstyle: ClassVar[str]
+    transactional_ddl: ClassVar[bool] = True
+    lock_per_migration: ClassVar[bool] = False
+
+    def split(self, sql: str) -> list[Statement]:
+        return split_statements(sql, self.name)
+
+    def bind(self, sql: str, params: Sequence[Any] | Mapping[str, Any]) -> tuple[str, tuple[Any, ...]]:
+        return bind_parameters(sql, params, self.paramstyle, self.name)
+
+    async def prepare(self, connection: AsyncConnection, lock_timeout: float) -> None:
+        """Set up a freshly opened run connection."""
+
+    async def begin(self, connection: AsyncConnection) -> None:
+        """Called right after a migration's transaction begins, before its first statement."""
+
+    async def lock(self, engine: AsyncEngine, key: str, timeout: float) -> RunLock:
+        """Take the run-wide lock named ``key``, waiting at most ``timeout`` seconds."""
+        return NoLock()
+
+    def error_position(self, error: BaseException) -> int | None:
+        """The 1-based character position of the error inside the statement, when known."""
+        return None
+
+
+def driver_message(error: BaseException) -> str:
+    """The database's own message, without SQLAlchemy's SQL echo and documentation link."""
+    orig = getattr(error, "orig", None) or error
+    cause = orig.__cause__ if orig.__cause__ is not None else orig
+    text = str(cause) or type(cause).__name__
+    if text.startswith("<class "):
+        text = text.split(">: ", 1)[-1]
+    return " ".join(text.split())
+
+
+def walk_causes(error: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in seen:
+        seen.append(current)
+        nxt = getattr(current, "orig", None)
+        current = nxt if isinstance(nxt, BaseException) else current.__cause__
+    return seen

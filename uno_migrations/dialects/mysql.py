@@ -1,0 +1,53 @@
+"""MySQL and MariaDB (aiomysql): DDL commits implicitly; a named lock (GET_LOCK) per run."""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from ..errors import LockTimeoutError
+from .base import DialectAdapter, RunLock
+
+_HOLDER = text(
+    "SELECT p.ID, p.USER, p.HOST FROM information_schema.PROCESSLIST p WHERE p.ID = IS_USED_LOCK(:name)"
+)
+
+
+class NamedLock:
+    def __init__(self, connection: AsyncConnection, name: str) -> None:
+        self.connection = connection
+        self.name = name
+
+    async def release(self) -> None:
+        try:
+            await self.connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": self.name})
+        finally:
+            await self.connection.close()
+
+
+class MySQLAdapter(DialectAdapter):
+    name = "mysql"
+    paramstyle = "format"
+    # Every DDL statement commits on its own, so a failed migration can leave some statements
+    # done: the runner records how many, for `migrate --resume`.
+    transactional_ddl = False
+
+    async def lock(self, engine: AsyncEngine, key: str, timeout: float) -> RunLock:
+        # Lock names are limited to 64 characters; a digest keeps long schema.table keys unique.
+        name = "uno_migrations:" + hashlib.sha1(key.encode()).hexdigest()[:40]
+        connection = await engine.connect()
+        try:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            got = await connection.scalar(
+                text("SELECT GET_LOCK(:name, :timeout)"), {"name": name, "timeout": max(timeout, 0)}
+            )
+            if got != 1:
+                row = (await connection.execute(_HOLDER, {"name": name})).first()
+                holder = f"MySQL connection {row[0]}, user {row[1]} from {row[2]}" if row else None
+                raise LockTimeoutError(timeout, holder)
+            return NamedLock(connection, name)
+        except BaseException:
+            await connection.close()
+            raise

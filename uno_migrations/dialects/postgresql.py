@@ -1,0 +1,80 @@
+"""PostgreSQL (asyncpg): transactional DDL, a session advisory lock on a dedicated connection."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import zlib
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from ..errors import LockTimeoutError
+from .base import DialectAdapter, RunLock, walk_causes
+
+_HOLDER = text(
+    "SELECT a.pid, a.usename, a.application_name, a.client_addr "
+    "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+    "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = :key"
+)
+
+
+class AdvisoryLock:
+    def __init__(self, connection: AsyncConnection, key: int) -> None:
+        self.connection = connection
+        self.key = key
+
+    async def release(self) -> None:
+        try:
+            await self.connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
+        finally:
+            # Closing the session would release the lock anyway; unlocking first keeps a pooled
+            # connection from carrying it.
+            await self.connection.close()
+
+
+class PostgreSQLAdapter(DialectAdapter):
+    name = "postgresql"
+    paramstyle = "numeric_dollar"
+    transactional_ddl = True
+
+    async def lock(self, engine: AsyncEngine, key: str, timeout: float) -> RunLock:
+        # A session lock on its own connection: it outlives the per-migration transactions, and
+        # PostgreSQL frees it when the session ends, so a killed run never leaves it behind.
+        number = zlib.crc32(key.encode()) & 0x7FFFFFFF
+        connection = await engine.connect()
+        try:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            deadline = time.monotonic() + timeout
+            delay = 0.05
+            while True:
+                got = await connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": number})
+                if got:
+                    return AdvisoryLock(connection, number)
+                if time.monotonic() >= deadline:
+                    holder = await self._holder(connection, number)
+                    raise LockTimeoutError(timeout, holder)
+                await asyncio.sleep(min(delay, max(deadline - time.monotonic(), 0.01)))
+                delay = min(delay * 2, 0.5)
+        except BaseException:
+            await connection.close()
+            raise
+
+    async def _holder(self, connection: AsyncConnection, number: int) -> str | None:
+        row = (await connection.execute(_HOLDER, {"key": number})).first()
+        if row is None:
+            return None
+        pid, user, app, addr = row
+        where = f" from {addr}" if addr else ""
+        application = f" ({app})" if app else ""
+        return f"PostgreSQL backend pid {pid}, user {user}{application}{where}"
+
+    def error_position(self, error: BaseException) -> int | None:
+        for cause in walk_causes(error):
+            position = getattr(cause, "position", None)
+            if position:
+                try:
+                    return int(position)
+                except (TypeError, ValueError):
+                    return None
+        return None

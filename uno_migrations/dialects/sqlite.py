@@ -1,0 +1,25 @@
+"""SQLite (aiosqlite): transactional DDL, the database's write lock taken per migration."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from .base import DialectAdapter
+
+
+class SQLiteAdapter(DialectAdapter):
+    name = "sqlite"
+    paramstyle = "qmark"
+    transactional_ddl = True
+    lock_per_migration = True
+
+    async def prepare(self, connection: AsyncConnection, lock_timeout: float) -> None:
+        # Waiting for another process's write lock is SQLite's busy timeout.
+        await connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(lock_timeout * 1000)}")
+        await connection.commit()
+
+    async def begin(self, connection: AsyncConnection) -> None:
+        # Python's sqlite3 opens a transaction only before INSERT/UPDATE/DELETE, so DDL would run
+        # outside one. An explicit BEGIN IMMEDIATE makes the whole migration one transaction and
+        # takes the write lock up front, before the runner re-checks the applied set.
+        await connection.exec_driver_sql("BEGIN IMMEDIATE")

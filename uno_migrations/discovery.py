@@ -1,0 +1,247 @@
+"""Migrations directories to :class:`MigrationBase` records, without importing anything.
+
+Listing, planning and ``status`` work from what this module reads: file names, header comments,
+literal module attributes (read with :mod:`ast` only when a file mentions them) and checksums of
+the bytes. Python modules are imported only by :mod:`uno_migrations.loader`, for the migrations
+that run.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import logging
+import os
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from .errors import ConfigurationError, DuplicateMigrationError, InvalidMigrationError
+from .migration import MigrationBase
+
+log = logging.getLogger(__name__)
+
+DIALECTS = ("postgresql", "mysql", "sqlite")
+FILE_PATTERN = re.compile(r"(\d+)_([a-z0-9_]+)\.(py|sql)")
+VARIANT_PATTERN = re.compile(r"(\d+_[a-z0-9_]+)\.([a-z0-9]+)\.sql")
+
+_SQL_DOWN = re.compile(
+    rb"(?mi)^[ \t]*--[ \t]*(?:down|===[ \t]*down[ \t]+migration[ \t]*===|migrate:down)[ \t]*\r?$"
+)
+_SQL_NO_TX = re.compile(
+    rb"(?mi)^[ \t]*--[ \t]*"
+    rb"(?:transactional:[ \t]*(?:false|no|off|0)|migrate:up[ \t]+transaction:false)[ \t]*\r?$"
+)
+_SQL_DIRECTIVE = re.compile(r"--[ \t]*(migration|description|dependencies|tags):[ \t]*(.*)", re.I)
+_PY_DIRECTIVE = re.compile(r"#[ \t]*(migration|description):[ \t]*(.*)", re.I)
+_PY_DOWN = re.compile(rb"(?m)^(?:async[ \t]+)?def[ \t]+(?:down|downgrade)[ \t]*\(")
+_PY_REVERT = re.compile(rb"(?m)^[ \t]+(?:async[ \t]+)?def[ \t]+revert[ \t]*\(")
+_PY_CLASS = re.compile(rb"(?m)^class[ \t]+\w+[ \t]*\([^)]*Migration[^)]*\)[ \t]*:")
+_PY_CHECKSUM = re.compile(rb"(?m)^[ \t]+def[ \t]+get_checksum[ \t]*\(")
+_PY_NEEDS_AST = re.compile(rb"dependencies|transactional|create_migration|description[ \t]*=")
+
+
+def checksum(data: bytes) -> str:
+    """SHA-256 of a file's bytes with CRLF normalised to LF, so line endings alone change nothing."""
+    return hashlib.sha256(data.replace(b"\r\n", b"\n")).hexdigest()
+
+
+def discover(
+    directories: Sequence[str | os.PathLike[str]], dialect: str | None = None
+) -> list[MigrationBase]:
+    """Read every migration in ``directories``, ordered by (version, id).
+
+    ``dialect`` picks SQL engine variants (``<id>.<dialect>.sql``); without it the base file is
+    read. Raises :class:`InvalidMigrationError` for a file that almost matches the naming pattern
+    or cannot be read, and :class:`DuplicateMigrationError` for an id given twice.
+    """
+    found: dict[str, MigrationBase] = {}
+    for directory in directories:
+        for base in _scan(Path(directory), dialect):
+            assert base.id is not None
+            other = found.get(base.id)
+            if other is not None:
+                raise DuplicateMigrationError(base.id, [str(other.path), str(base.path)])
+            found[base.id] = base
+    return sorted(found.values(), key=lambda m: (m.version or 0, m.id or ""))
+
+
+def _scan(directory: Path, dialect: str | None) -> Iterable[MigrationBase]:
+    if not directory.is_dir():
+        raise ConfigurationError(f"migrations directory not found: {directory}")
+    main: dict[str, tuple[Path, str]] = {}
+    variants: dict[str, dict[str, Path]] = {}
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            name = entry.name
+            if name.startswith((".", "_")) or not name.endswith((".py", ".sql")):
+                continue
+            path = directory / name
+            match = FILE_PATTERN.fullmatch(name)
+            if match:
+                stem = name.rsplit(".", 1)[0]
+                if stem in main:
+                    raise DuplicateMigrationError(stem, [str(main[stem][0]), str(path)])
+                main[stem] = (path, match.group(3))
+                continue
+            variant = VARIANT_PATTERN.fullmatch(name)
+            if variant and variant.group(2) in DIALECTS:
+                variants.setdefault(variant.group(1), {})[variant.group(2)] = path
+                continue
+            if variant:
+                reason = f"unknown engine {variant.group(2)!r} (expected one of {', '.join(DIALECTS)})"
+            else:
+                reason = "does not match <version>_<slug>.py|.sql (digits, '_', then [a-z0-9_])"
+            raise InvalidMigrationError(str(path), reason)
+    for stem, engines in variants.items():
+        if stem not in main or main[stem][1] != "sql":
+            some = next(iter(engines.values()))
+            raise InvalidMigrationError(str(some), f"engine variant without its base file {stem}.sql")
+    for stem, (path, ext) in main.items():
+        if ext == "sql":
+            run_path = variants.get(stem, {}).get(dialect or "", path)
+            yield _read_sql(stem, run_path)
+        else:
+            yield _read_python(stem, path)
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InvalidMigrationError(str(path), f"cannot read file: {exc.strerror or exc}") from exc
+
+
+def _new_base(stem: str, path: Path, kind: str, data: bytes) -> MigrationBase:
+    version, slug = stem.split("_", 1)
+    return MigrationBase(
+        id=stem,
+        name=slug.replace("_", " "),
+        version=int(version),
+        checksum=checksum(data),
+        kind=kind,
+        path=str(path),
+    )
+
+
+def _read_sql(stem: str, path: Path) -> MigrationBase:
+    data = _read_bytes(path)
+    if not data.strip():
+        raise InvalidMigrationError(str(path), "empty SQL file (no statements)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidMigrationError(str(path), f"not UTF-8 text (byte {exc.start})") from exc
+    base = _new_base(stem, path, "sql", data)
+    for raw in text.lstrip("\ufeff").splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if not line.startswith("--"):
+            break
+        directive = _SQL_DIRECTIVE.fullmatch(line)
+        if directive is None:
+            continue
+        key, value = directive.group(1).lower(), directive.group(2).strip()
+        if key == "migration":
+            base.name = value
+        elif key == "description":
+            base.description = value
+        elif key == "dependencies":
+            base.dependencies = _split_list(value)
+        else:
+            base.tags = _split_list(value)
+    base.reversible = _SQL_DOWN.search(data) is not None
+    base.transactional = _SQL_NO_TX.search(data) is None
+    return base
+
+
+def _split_list(value: str) -> list[str]:
+    return [item for item in re.split(r"[\s,]+", value) if item]
+
+
+def _read_python(stem: str, path: Path) -> MigrationBase:
+    data = _read_bytes(path)
+    kind = "class" if _PY_CLASS.search(data) else "python"
+    base = _new_base(stem, path, kind, data)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidMigrationError(str(path), f"not UTF-8 text (byte {exc.start})") from exc
+    for raw in text.splitlines()[:10]:
+        directive = _PY_DIRECTIVE.fullmatch(raw.strip())
+        if directive:
+            key, value = directive.group(1).lower(), directive.group(2).strip()
+            if key == "migration":
+                base.name = value
+            else:
+                base.description = value
+    if kind == "class":
+        base.reversible = _PY_REVERT.search(data) is not None
+        base.custom_checksum = _PY_CHECKSUM.search(data) is not None
+    else:
+        base.reversible = _PY_DOWN.search(data) is not None
+    if _PY_NEEDS_AST.search(data):
+        _read_literals(base, text, path)
+    return base
+
+
+def _read_literals(base: MigrationBase, text: str, path: Path) -> None:
+    """Fill dependencies, description and transactional from literal assignments and calls."""
+    try:
+        tree = ast.parse(text, filename=str(path))
+    except SyntaxError as exc:
+        raise InvalidMigrationError(str(path), f"syntax error at line {exc.lineno}: {exc.msg}") from exc
+    top_level: list[ast.stmt] = list(tree.body)
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            top_level.extend(node.body)
+    for node in top_level:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if isinstance(target, ast.Name) and target.id in _MODULE_ATTRIBUTES:
+                _apply_literal(base, target.id, node.value, path)
+    for call in ast.walk(tree):
+        if isinstance(call, ast.Call) and _call_name(call.func) == "create_migration":
+            positional = ("name", "description", "dependencies", "tags", "version", "id")
+            pairs = list(zip(positional, call.args, strict=False)) + [
+                (k.arg, k.value) for k in call.keywords if k.arg
+            ]
+            for key, value in pairs:
+                _apply_literal(base, key, value, path)
+
+
+_MODULE_ATTRIBUTES = ("dependencies", "description", "transactional")
+
+
+def _call_name(func: ast.expr) -> str | None:
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return None
+
+
+def _apply_literal(base: MigrationBase, key: str, node: ast.expr, path: Path) -> None:
+    if key not in ("name", "description", "dependencies", "tags", "transactional", "id"):
+        return
+    try:
+        value = ast.literal_eval(node)
+    except ValueError as exc:
+        if key == "dependencies":
+            raise InvalidMigrationError(
+                str(path), "dependencies must be a literal list of migration ids"
+            ) from exc
+        return
+    if key in ("dependencies", "tags"):
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise InvalidMigrationError(str(path), f"{key} must be a list of strings")
+        setattr(base, key, list(value))
+    elif key == "transactional" and isinstance(value, bool):
+        base.transactional = value
+    elif key in ("name", "description") and isinstance(value, str):
+        setattr(base, key, value)
+    elif key == "id" and isinstance(value, str) and value != base.id:
+        raise InvalidMigrationError(
+            str(path), f"create_migration(id={value!r}) differs from the file's id {base.id!r}"
+        )

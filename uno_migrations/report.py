@@ -1,0 +1,95 @@
+"""What the library returns: run reports, per-migration states, problems, progress events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .migration import Migration, SQLMigration
+
+
+@dataclass(frozen=True)
+class MigrationEvent:
+    """Progress of a run, for a listener (the CLI prints these as they come).
+
+    ``kind`` is ``"start"``, ``"done"``, ``"skip"`` (another process applied it first) or
+    ``"fail"``; ``total`` is how many migrations the run will process.
+    """
+
+    kind: str
+    migration_id: str
+    direction: str
+    index: int
+    total: int
+    execution_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class MigrationRun:
+    """One migration a run applied, reverted, marked or (with ``dry_run``) would have."""
+
+    id: str
+    name: str
+    direction: str
+    action: str
+    execution_ms: int = 0
+    statements: tuple[str, ...] | None = None
+
+
+@dataclass
+class RunReport:
+    """The result of ``migrate`` or ``rollback``."""
+
+    direction: str
+    dry_run: bool = False
+    runs: list[MigrationRun] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def ids(self) -> list[str]:
+        return [run.id for run in self.runs]
+
+    @property
+    def execution_ms(self) -> int:
+        return sum(run.execution_ms for run in self.runs)
+
+
+@dataclass(frozen=True)
+class MigrationState:
+    """One line of ``status``.
+
+    ``status`` is ``applied``, ``pending``, ``failed``, ``modified`` (applied, but the file
+    changed since) or ``missing`` (applied, but no file has this id any more).
+    """
+
+    id: str
+    name: str
+    kind: str
+    status: str
+    path: str | None = None
+    description: str = ""
+    dependencies: tuple[str, ...] = ()
+    out_of_order: bool = False
+    applied_at: datetime | None = None
+    execution_ms: int | None = None
+    checksum: str | None = None
+    applied_checksum: str | None = None
+    statements_done: int | None = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A finding of ``verify``: a modified or missing applied migration, or a failed one."""
+
+    migration_id: str
+    kind: str
+    path: str | None
+    message: str
+
+
+def planned_run(migration: Migration, direction: str) -> MigrationRun:
+    statements: tuple[str, ...] | None = None
+    if isinstance(migration, SQLMigration):
+        chosen = migration.up_statements if direction == "up" else migration.down_statements or []
+        statements = tuple(s.text for s in chosen)
+    return MigrationRun(migration.id, migration.base.name, direction, "plan", 0, statements)

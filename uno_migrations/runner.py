@@ -1,0 +1,429 @@
+"""Migrator: take the lock, plan, run, record. The public async methods of the library."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from .connection import async_url, mask_url
+from .context import MigrationContext, execution_error
+from .dialects import get_adapter
+from .discovery import discover
+from .errors import (
+    ChecksumMismatchError,
+    ExecutionError,
+    FailedMigrationError,
+    IrreversibleMigrationError,
+    MigrationError,
+)
+from .loader import load_migration
+from .migration import Migration, MigrationBase, SQLMigration
+from .planning import MigrationPlan, order, plan_migrate, plan_rollback
+from .report import MigrationEvent, MigrationRun, MigrationState, Problem, RunReport, planned_run
+from .session import Session, open_session
+from .status import migration_states, problems
+from .version_table import AppliedMigration, LogEntry, VersionTable, current_actor
+
+log = logging.getLogger(__name__)
+
+Bind = AsyncEngine | AsyncConnection | str | URL
+Directories = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
+Listener = Callable[[MigrationEvent], None]
+
+
+def _directories(value: Directories) -> list[str]:
+    if isinstance(value, (str, os.PathLike)):
+        return [os.fspath(value)]
+    return [os.fspath(v) for v in value]
+
+
+class Migrator:
+    """Applies and reverts the migrations in ``directories`` on one database.
+
+    ``bind`` is an ``AsyncEngine``, an ``AsyncConnection`` or a URL (sync URLs get the async
+    driver). Every method is a coroutine; none prints.
+
+    >>> # migrator = Migrator("sqlite:///app.db", directories=["migrations"])
+    >>> # report = await migrator.migrate()
+    """
+
+    def __init__(
+        self,
+        bind: Bind,
+        directories: Directories = "migrations",
+        *,
+        table: str = "uno_migrations",
+        schema: str | None = None,
+        lock_timeout: float = 60.0,
+        listener: Listener | None = None,
+    ) -> None:
+        self._url: URL | None = None
+        self._engine: AsyncEngine | None = None
+        self._connection: AsyncConnection | None = None
+        if isinstance(bind, (str, URL)):
+            self._url = async_url(bind)
+        elif isinstance(bind, AsyncEngine):
+            self._engine = bind
+        elif isinstance(bind, AsyncConnection):
+            self._connection = bind
+        else:
+            raise MigrationError(
+                f"Migrator needs an AsyncEngine, an AsyncConnection or a URL, not {type(bind).__name__}"
+            )
+        self.directories = _directories(directories)
+        self.version_table = VersionTable(table, schema)
+        self.lock_timeout = lock_timeout
+        self.listener = listener
+        self.actor = current_actor()
+
+    @property
+    def dialect(self) -> str:
+        """The adapter name: ``postgresql``, ``mysql`` or ``sqlite``."""
+        if self._url is not None:
+            name = self._url.get_backend_name()
+        elif self._engine is not None:
+            name = self._engine.dialect.name
+        else:
+            assert self._connection is not None
+            name = self._connection.dialect.name
+        return get_adapter(name).name
+
+    @property
+    def url(self) -> str:
+        """The database URL with its password masked."""
+        if self._url is not None:
+            return mask_url(self._url)
+        engine = self._engine or (self._connection.engine if self._connection else None)
+        return mask_url(engine.url) if engine is not None else ""
+
+    def plan(self) -> MigrationPlan:
+        """Read the directories and order every migration; touches no database."""
+        return order(discover(self.directories, self.dialect))
+
+    def _session(self) -> AbstractAsyncContextManager[Session]:
+        bind = self._connection or self._engine or self._url
+        assert bind is not None
+        return open_session(bind, self.lock_timeout)
+
+    async def _read(self, session: Session) -> dict[str, AppliedMigration]:
+        async with session.transaction(write=False):
+            if not await self.version_table.exists(session.connection):
+                return {}
+            return await self.version_table.read(session.connection)
+
+    def _locked(self, session: Session) -> AbstractAsyncContextManager[None]:
+        return session.locked(self.version_table.key, self.lock_timeout)
+
+    def _emit(
+        self, kind: str, migration_id: str, direction: str, index: int, total: int, ms: int | None = None
+    ) -> None:
+        if self.listener is not None:
+            self.listener(MigrationEvent(kind, migration_id, direction, index, total, ms))
+
+    # -- migrate ----------------------------------------------------------------------------
+
+    async def migrate(
+        self,
+        target: str | None = None,
+        steps: int | None = None,
+        *,
+        fake: bool = False,
+        dry_run: bool = False,
+        resume: bool = False,
+    ) -> RunReport:
+        """Apply pending migrations in plan order; all, up to ``target``, or the next ``steps``."""
+        plan = self.plan()
+        if target is not None:
+            plan.resolve(target)
+        report = RunReport("up", dry_run=dry_run)
+        async with self._session() as session:
+            async with self._locked(session):
+                applied = await self._read(session)
+                self._check_modified(plan, applied, session.adapter.name)
+                failed = {mid: row for mid, row in applied.items() if row.status == "failed"}
+                if failed and not (resume or fake):
+                    first = next(iter(failed.values()))
+                    raise FailedMigrationError(first.id, first.statements_done)
+                done = [mid for mid, row in applied.items() if row.status == "applied"]
+                todo = plan_migrate(plan, done, target, steps)
+                loaded = [self._load(base, session.adapter.name) for base in todo]
+                if dry_run:
+                    report.runs = [planned_run(m, "up") for m in loaded]
+                    return report
+                if todo and not applied:
+                    async with session.transaction():
+                        await self.version_table.create(session.connection)
+                for index, migration in enumerate(loaded):
+                    resume_from = 0
+                    row = failed.get(migration.id)
+                    if row is not None and resume and not fake:
+                        resume_from = self._resume_point(migration, row)
+                    run = await self._apply(session, migration, index, len(loaded), fake, resume_from)
+                    if run is None:
+                        report.skipped.append(migration.id)
+                    else:
+                        report.runs.append(run)
+        return report
+
+    def _load(self, base: MigrationBase, dialect: str) -> Migration:
+        return load_migration(base, dialect)
+
+    def _checksum_of(self, dialect: str) -> Callable[[MigrationBase], str]:
+        """Current checksums; a class that overrides get_checksum() has to be imported."""
+
+        def checksum_of(base: MigrationBase) -> str:
+            return self._load(base, dialect).base.checksum if base.custom_checksum else base.checksum
+
+        return checksum_of
+
+    def _check_modified(
+        self, plan: MigrationPlan, applied: dict[str, AppliedMigration], dialect: str
+    ) -> None:
+        problems = [
+            (state.id, state.path or state.id)
+            for state in migration_states(plan, applied, self._checksum_of(dialect))
+            if state.status == "modified"
+        ]
+        if problems:
+            raise ChecksumMismatchError(problems)
+
+    @staticmethod
+    def _resume_point(migration: Migration, row: AppliedMigration) -> int:
+        if not isinstance(migration, SQLMigration):
+            raise MigrationError(
+                f"cannot resume Python migration {migration.id}: undo what it did by hand, then "
+                f"'repair {migration.id}' and migrate again"
+            )
+        return row.statements_done
+
+    async def _apply(
+        self, session: Session, migration: Migration, index: int, total: int, fake: bool, resume_from: int
+    ) -> MigrationRun | None:
+        base = migration.base
+        action = "mark" if fake else "apply"
+        self._emit("start", migration.id, "up", index, total)
+        context = MigrationContext(
+            session.connection, session.adapter, migration, "up", resume_from=resume_from
+        )
+        started = time.perf_counter()
+        try:
+            if fake or self._transactional(session, migration):
+                async with session.transaction():
+                    if session.adapter.lock_per_migration and await self.version_table.is_applied(
+                        session.connection, migration.id
+                    ):
+                        self._emit("skip", migration.id, "up", index, total)
+                        return None
+                    if not fake:
+                        await migration.apply(context)
+                    await self.version_table.record(
+                        session.connection, base, action=action, execution_ms=_ms(started), actor=self.actor
+                    )
+            else:
+                context._in_transaction = False
+                await session.outside_transaction(lambda: migration.apply(context))
+                async with session.transaction():
+                    await self.version_table.record(
+                        session.connection, base, action=action, execution_ms=_ms(started), actor=self.actor
+                    )
+        except Exception as exc:
+            error = execution_error(migration, exc, context.statements_done)
+            await self._record_failure(session, migration, error, _ms(started))
+            self._emit("fail", migration.id, "up", index, total, _ms(started))
+            raise error from exc
+        ms = _ms(started)
+        self._emit("done", migration.id, "up", index, total, ms)
+        return MigrationRun(migration.id, base.name, "up", action, ms)
+
+    @staticmethod
+    def _transactional(session: Session, migration: Migration) -> bool:
+        # Without transactional DDL (MySQL) an SQL migration runs statement by statement in
+        # autocommit, so the statements counted as done are exactly those that persisted and
+        # `migrate --resume` can continue after them.
+        if not session.adapter.transactional_ddl and isinstance(migration, SQLMigration):
+            return False
+        return migration.base.transactional
+
+    async def _record_failure(
+        self, session: Session, migration: Migration, error: ExecutionError, ms: int
+    ) -> None:
+        """Log the failure; on MySQL also keep a ``failed`` row with the statements completed."""
+        try:
+            if session.connection.in_transaction() and not session.external_transaction:
+                await session.connection.rollback()
+            async with session.transaction():
+                if not session.adapter.transactional_ddl and error.statements_done > 0:
+                    await self.version_table.record(
+                        session.connection,
+                        migration.base,
+                        action="fail",
+                        execution_ms=ms,
+                        actor=self.actor,
+                        status="failed",
+                        statements_done=error.statements_done,
+                    )
+                else:
+                    await self.version_table.append_log(
+                        session.connection, migration.id, "fail", self.actor, ms, migration.base.checksum
+                    )
+        except Exception:  # the original failure matters more than a failure to record it
+            log.warning("could not record the failure of %s", migration.id, exc_info=True)
+
+    # -- rollback ---------------------------------------------------------------------------
+
+    async def rollback(
+        self,
+        steps: int | None = None,
+        target: str | None = None,
+        all: bool = False,  # noqa: A002 - mirrors the --all option
+        *,
+        fake: bool = False,
+        dry_run: bool = False,
+    ) -> RunReport:
+        """Revert the last ``steps`` (default 1) applied, all after ``target``, or ``all``."""
+        plan = self.plan()
+        report = RunReport("down", dry_run=dry_run)
+        async with self._session() as session:
+            async with self._locked(session):
+                applied = await self._read(session)
+                chronological = sorted(
+                    (row for row in applied.values() if row.status == "applied"),
+                    key=lambda row: (row.applied_at, plan.position.get(row.id, len(plan))),
+                )
+                ids = plan_rollback(
+                    plan,
+                    [row.id for row in chronological],
+                    steps=steps if (steps is not None or target or all) else 1,
+                    target=target,
+                    everything=all,
+                )
+                targets = [self._revertible(plan, mid, session.adapter.name, fake) for mid in ids]
+                if dry_run:
+                    report.runs = [planned_run(m, "down") for m in targets]
+                    return report
+                for index, migration in enumerate(targets):
+                    run = await self._revert(session, migration, index, len(targets), fake)
+                    if run is None:
+                        report.skipped.append(migration.id)
+                    else:
+                        report.runs.append(run)
+        return report
+
+    def _revertible(self, plan: MigrationPlan, migration_id: str, dialect: str, fake: bool) -> Migration:
+        base = plan.get(migration_id)
+        if base is None:
+            if fake:
+                return Migration(MigrationBase(id=migration_id, name=migration_id))
+            raise MigrationError(
+                f"cannot revert {migration_id}: its file is missing; restore it, or use --fake"
+            )
+        if fake:
+            return Migration(base)
+        migration = self._load(base, dialect)
+        if not migration.reversible:
+            raise IrreversibleMigrationError(migration_id)
+        return migration
+
+    async def _revert(
+        self, session: Session, migration: Migration, index: int, total: int, fake: bool
+    ) -> MigrationRun | None:
+        action = "unmark" if fake else "revert"
+        self._emit("start", migration.id, "down", index, total)
+        context = MigrationContext(session.connection, session.adapter, migration, "down")
+        started = time.perf_counter()
+        try:
+            if fake or self._transactional(session, migration):
+                async with session.transaction():
+                    if session.adapter.lock_per_migration and not await self.version_table.is_applied(
+                        session.connection, migration.id
+                    ):
+                        self._emit("skip", migration.id, "down", index, total)
+                        return None
+                    if not fake:
+                        await migration.revert(context)
+                    await self.version_table.remove(
+                        session.connection,
+                        migration.id,
+                        action=action,
+                        execution_ms=_ms(started),
+                        actor=self.actor,
+                    )
+            else:
+                context._in_transaction = False
+                await session.outside_transaction(lambda: migration.revert(context))
+                async with session.transaction():
+                    await self.version_table.remove(
+                        session.connection,
+                        migration.id,
+                        action=action,
+                        execution_ms=_ms(started),
+                        actor=self.actor,
+                    )
+        except Exception as exc:
+            self._emit("fail", migration.id, "down", index, total, _ms(started))
+            raise execution_error(migration, exc, context.statements_done) from exc
+        ms = _ms(started)
+        self._emit("done", migration.id, "down", index, total, ms)
+        return MigrationRun(migration.id, migration.base.name, "down", action, ms)
+
+    # -- read-only views and repair ---------------------------------------------------------
+
+    async def status(self) -> list[MigrationState]:
+        """Every migration with where it stands: files in plan order, then missing ones."""
+        plan = self.plan()
+        async with self._session() as session:
+            applied = await self._read(session)
+            return migration_states(plan, applied, self._checksum_of(session.adapter.name))
+
+    async def history(self) -> list[LogEntry]:
+        """The log, oldest first."""
+        async with self._session() as session:
+            async with session.transaction(write=False):
+                if not await self.version_table.exists(session.connection):
+                    return []
+                return await self.version_table.history(session.connection)
+
+    async def verify(self) -> list[Problem]:
+        """Modified, missing and failed migrations; an empty list means all is well."""
+        return problems(await self.status())
+
+    async def repair(self, ids: Sequence[str] | None = None) -> list[str]:
+        """Record current checksums of modified migrations and forget failed attempts."""
+        plan = self.plan()
+        async with self._session() as session:
+            async with self._locked(session):
+                applied = await self._read(session)
+                states = {
+                    s.id: s for s in migration_states(plan, applied, self._checksum_of(session.adapter.name))
+                }
+                wanted = None if ids is None else {plan.resolve(i, applied) for i in ids}
+                repaired = []
+                async with session.transaction():
+                    for state in states.values():
+                        if wanted is not None and state.id not in wanted:
+                            continue
+                        if state.status == "modified" and state.checksum:
+                            await self.version_table.set_checksums(
+                                session.connection, [(state.id, state.checksum)], self.actor
+                            )
+                            repaired.append(state.id)
+                        elif state.status == "failed":
+                            await self.version_table.remove(
+                                session.connection,
+                                state.id,
+                                action="repair",
+                                execution_ms=0,
+                                actor=self.actor,
+                            )
+                            repaired.append(state.id)
+                return repaired
+
+
+def _ms(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)

@@ -1,0 +1,92 @@
+"""One connection for a whole run, and the transactions and locks taken on it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from .connection import create_engine, mask_secrets, mask_url
+from .dialects import DialectAdapter, driver_message, get_adapter
+from .errors import DatabaseConnectionError
+
+
+@dataclass
+class Session:
+    """The run's connection, its engine (for the lock's own connection) and its adapter.
+
+    ``external_transaction``: the caller handed over a connection already in a transaction; the
+    run then works in savepoints and never commits it.
+    """
+
+    connection: AsyncConnection
+    engine: AsyncEngine
+    adapter: DialectAdapter
+    external_transaction: bool = False
+
+    @asynccontextmanager
+    async def transaction(self, write: bool = True) -> AsyncIterator[None]:
+        """A transaction (a savepoint inside a caller's); ``write`` takes SQLite's write lock."""
+        if self.external_transaction:
+            async with self.connection.begin_nested():
+                yield
+            return
+        async with self.connection.begin():
+            if write:
+                await self.adapter.begin(self.connection)
+            yield
+
+    @asynccontextmanager
+    async def locked(self, key: str, timeout: float) -> AsyncIterator[None]:
+        """Hold the run-wide lock ``key`` (on engines that have one) for the block."""
+        lock = await self.adapter.lock(self.engine, key, timeout)
+        try:
+            yield
+        finally:
+            await lock.release()
+
+    async def outside_transaction(self, step: Callable[[], Awaitable[Any]]) -> None:
+        """Run ``step`` with every statement committed on its own (autocommit)."""
+        connection = self.connection
+        if connection.in_transaction():
+            await connection.commit()
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            await step()
+        finally:
+            if connection.in_transaction():
+                await connection.commit()
+            default = connection.dialect.default_isolation_level
+            await connection.execution_options(isolation_level=default)
+
+
+@asynccontextmanager
+async def open_session(
+    bind: AsyncEngine | AsyncConnection | URL, lock_timeout: float
+) -> AsyncIterator[Session]:
+    """A session on ``bind``; an engine made from a URL is disposed of afterwards."""
+    if isinstance(bind, AsyncConnection):
+        adapter = get_adapter(bind.dialect.name)
+        yield Session(bind, bind.engine, adapter, bind.in_transaction())
+        return
+    engine = bind if isinstance(bind, AsyncEngine) else create_engine(bind)
+    try:
+        try:
+            connection = await engine.connect()
+        except Exception as exc:  # drivers raise OSError, their own errors, or DBAPIError
+            raise DatabaseConnectionError(
+                f"cannot connect to {mask_url(engine.url)}: {mask_secrets(driver_message(exc))}"
+            ) from exc
+        try:
+            adapter = get_adapter(connection.dialect.name)
+            await adapter.prepare(connection, lock_timeout)
+            yield Session(connection, engine, adapter)
+        finally:
+            await connection.close()
+    finally:
+        if engine is not bind:
+            await engine.dispose()

@@ -1,0 +1,567 @@
+"""SQL scripts: the header and up/down sections of a file, statements, and placeholders.
+
+Everything here rests on one hand-written lexer (:func:`_tokens`) that knows each dialect's
+string literals, quoted identifiers, comments and dollar-quoted bodies. Splitting on ``;``,
+finding the up/down separators and finding ``$1``/``:name`` placeholders all ask it what is code
+and what is quoted, so a ``;`` or ``-- DOWN`` inside a literal never counts. It walks the text
+once, jumping over quoted parts with ``str.find`` and anchored regex matches, so the work is
+linear in the length of the script.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ParameterError, SQLScriptError
+
+__all__ = [
+    "Dialect",
+    "SQLHeader",
+    "SQLScript",
+    "Statement",
+    "bind_parameters",
+    "is_blank",
+    "parse_script",
+    "split_statements",
+]
+
+logger = logging.getLogger(__name__)
+
+Dialect = str  # "postgresql" | "mysql" | "sqlite"
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement, without its trailing delimiter; ``line`` is 1-based in the split text."""
+
+    text: str
+    line: int
+
+
+@dataclass(frozen=True)
+class SQLHeader:
+    """The ``-- Key: value`` directives at the top of a script."""
+
+    title: str | None = None
+    description: str | None = None
+    dependencies: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    transactional: bool = True
+
+
+@dataclass(frozen=True)
+class SQLScript:
+    """A parsed script; ``down`` is None when the script has no down section (irreversible)."""
+
+    header: SQLHeader
+    up: str
+    down: str | None
+    up_line: int
+    down_line: int | None
+
+
+# Token kinds. The order matters: everything up to _DIRECTIVE is "quiet" (not part of any
+# statement), so significance is a single integer comparison in the hot loops.
+_SPACE, _COMMENT, _DIRECTIVE, _DELIM, _WORD, _PARAM, _PUNCT, _STRING, _IDENT, _DOLLAR, _HINT = range(11)
+_Token = tuple[int, int, int]  # (kind, start, end)
+
+# Parse-time rules when the dialect is unknown: PostgreSQL's, which quote the most, plus backticks.
+_GENERIC = "generic"
+_DIALECTS = {"postgresql": "postgresql", "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite"}
+
+_SPACE_RE = re.compile(r"\s+")
+_WORD_RE = re.compile(r"[^\W\d][\w$]*")
+_NUMBER_RE = re.compile(r"[0-9]\w*")
+_DOLLAR_RE = re.compile(r"\$(?:[^\W\d]\w*)?\$|\$[0-9]+")
+_DELIMITER_RE = re.compile(r"delimiter[ \t]+(\S+)[^\n]*", re.IGNORECASE)
+_COMMENT_EDGE_RE = re.compile(r"/\*|\*/")
+_BACKSLASH_QUOTE_RE = {q: re.compile(r"[\\" + q + "]") for q in "'\""}
+
+
+def _dialect(dialect: str) -> str:
+    try:
+        return _DIALECTS[dialect]
+    except KeyError:
+        expected = "expected postgresql, mysql or sqlite"
+        raise ValueError(f"unknown dialect {dialect!r}; {expected}") from None
+
+
+def _unterminated(text: str, pos: int, what: str) -> SQLScriptError:
+    return SQLScriptError(f"unterminated {what} starting on line {text.count(chr(10), 0, pos) + 1}")
+
+
+def _quoted_end(text: str, pos: int, quote: str, backslash: bool) -> int:
+    """Offset just past the literal opening at ``pos``; a doubled quote is an escaped quote."""
+    i = pos + 1
+    while True:
+        if backslash:
+            found = _BACKSLASH_QUOTE_RE[quote].search(text, i)
+            j = -1 if found is None else found.start()
+            if j >= 0 and text[j] == "\\":
+                i = j + 2
+                continue
+        else:
+            j = text.find(quote, i)
+        if j < 0:
+            return -1
+        if text.startswith(quote, j + 1):
+            i = j + 2
+            continue
+        return j + 1
+
+
+def _block_comment_end(text: str, pos: int, nested: bool) -> int:
+    if not nested:
+        j = text.find("*/", pos + 2)
+        return -1 if j < 0 else j + 2
+    depth, i = 0, pos
+    while (edge := _COMMENT_EDGE_RE.search(text, i)) is not None:
+        depth += 1 if edge.group() == "/*" else -1
+        i = edge.end()
+        if depth == 0:
+            return i
+    return -1
+
+
+def _tokens(text: str, dialect: str) -> Iterator[_Token]:
+    """Yield ``(kind, start, end)`` for every token; raise SQLScriptError on an open quote."""
+    mysql = dialect == "mysql"
+    postgres_like = dialect in ("postgresql", _GENERIC)
+    backticks = dialect != "postgresql"
+    delimiter, custom, at_start = ";", False, True
+    n, pos = len(text), 0
+    while pos < n:
+        c = text[pos]
+        kind, end = _PUNCT, pos + 1
+        if custom and text.startswith(delimiter, pos):
+            kind, end = _DELIM, pos + len(delimiter)
+        elif c.isspace():
+            kind, end = _SPACE, _SPACE_RE.match(text, pos).end()  # type: ignore[union-attr]
+        elif c == ";" and not custom:
+            kind = _DELIM
+        elif c.isalpha() or c == "_":
+            directive = _DELIMITER_RE.match(text, pos) if mysql and at_start else None
+            if directive is not None:
+                # The mysql client's own command: it changes what ends a statement.
+                delimiter = directive.group(1)
+                custom = delimiter != ";"
+                kind, end = _DIRECTIVE, directive.end()
+            else:
+                kind, end = _WORD, _WORD_RE.match(text, pos).end()  # type: ignore[union-attr]
+                if postgres_like and end == pos + 1 and c in "eE" and text.startswith("'", end):
+                    kind, end = _STRING, _quoted_end(text, end, "'", True)
+        elif "0" <= c <= "9":
+            kind, end = _WORD, _NUMBER_RE.match(text, pos).end()  # type: ignore[union-attr]
+        elif c == "'" or (c == '"' and mysql):
+            kind, end = _STRING, _quoted_end(text, pos, c, mysql)
+        elif c == '"' or (c == "`" and backticks):
+            kind, end = _IDENT, _quoted_end(text, pos, c, False)
+        elif c == "[" and dialect == "sqlite":
+            j = text.find("]", pos + 1)
+            kind, end = _IDENT, -1 if j < 0 else j + 1
+        elif c == "-" and text.startswith("-", pos + 1):
+            # MySQL only takes "--" as a comment when whitespace follows: "1--1" is 1 - -1.
+            if not mysql or pos + 2 >= n or text[pos + 2].isspace():
+                j = text.find("\n", pos)
+                kind, end = _COMMENT, n if j < 0 else j
+        elif c == "#" and mysql:
+            j = text.find("\n", pos)
+            kind, end = _COMMENT, n if j < 0 else j
+        elif c == "/" and text.startswith("*", pos + 1):
+            # /*! ... */ and /*+ ... */ are executed by MySQL, so they are not mere comments.
+            hint = mysql and text.startswith(("!", "+"), pos + 2)
+            kind, end = (_HINT if hint else _COMMENT), _block_comment_end(text, pos, postgres_like)
+        elif c == "$":
+            dollar = _DOLLAR_RE.match(text, pos)
+            if dollar is not None and dollar.group()[1:2].isdigit():
+                kind, end = _PARAM, dollar.end()
+            elif dollar is not None and postgres_like:
+                j = text.find(dollar.group(), dollar.end())
+                kind, end = _DOLLAR, -1 if j < 0 else j + len(dollar.group())
+        if kind == _WORD and custom and (cut := text.find(delimiter, pos, end)) > pos:
+            end = cut  # the mysql client ends "END$$" at the delimiter, although '$' is a word char
+        if end < 0:
+            what = {_STRING: "string literal", _IDENT: "quoted identifier", _DOLLAR: "dollar quote"}
+            raise _unterminated(text, pos, what.get(kind, "/* comment"))
+        if kind >= _DELIM:
+            at_start = kind == _DELIM
+        elif kind == _DIRECTIVE:
+            at_start = True
+        yield kind, pos, end
+        pos = end
+
+
+class _Lines:
+    """Line numbers of increasing offsets, counted incrementally so the total work stays linear."""
+
+    def __init__(self, text: str) -> None:
+        self._text, self._pos, self._line = text, 0, 1
+
+    def at(self, pos: int) -> int:
+        if pos < self._pos:
+            return self._text.count("\n", 0, pos) + 1
+        self._line += self._text.count("\n", self._pos, pos)
+        self._pos = pos
+        return self._line
+
+
+# A CREATE of one of these may hold a BEGIN ... END body whose inner ';' do not end it.
+_BODY_OBJECTS = frozenset({"TRIGGER", "PROCEDURE", "FUNCTION", "EVENT"})
+_CREATE_MODIFIERS = frozenset(
+    {
+        "OR",
+        "REPLACE",
+        "TEMP",
+        "TEMPORARY",
+        "DEFINER",
+        "CONSTRAINT",
+        "AGGREGATE",
+        "ALGORITHM",
+        "SQL",
+        "SECURITY",
+        "INVOKER",
+    }
+)
+# END IF, END LOOP, ... close constructs that were never counted as openers.
+_END_SUFFIXES = frozenset({"IF", "LOOP", "WHILE", "REPEAT", "FOR", "CASE"})
+_TRANSACTION_CONTROL = frozenset(
+    {
+        ("BEGIN",),
+        ("BEGIN", "TRANSACTION"),
+        ("BEGIN", "WORK"),
+        ("START", "TRANSACTION"),
+        ("COMMIT",),
+        ("COMMIT", "TRANSACTION"),
+        ("COMMIT", "WORK"),
+        ("END",),
+        ("END", "TRANSACTION"),
+    }
+    | {
+        ("BEGIN", mode, *rest)
+        for mode in ("DEFERRED", "IMMEDIATE", "EXCLUSIVE")
+        for rest in ((), ("TRANSACTION",))
+    }
+)
+
+
+class _Splitter:
+    """Collects statements from a token stream, tracking BEGIN ... END bodies."""
+
+    def __init__(self, sql: str, dialect: str) -> None:
+        self.sql = sql
+        # Like psql, a ';' inside parentheses (CREATE RULE ... DO (a; b)) does not end anything.
+        self.count_parens = dialect == "postgresql"
+        self.lines = _Lines(sql)
+        self.statements: list[Statement] = []
+        self.dropped: list[int] = []
+        self._reset()
+
+    def _reset(self) -> None:
+        self.first = self.last = -1
+        self.words: list[str] = []
+        self.only_words = True
+        self.compound: bool | None = False  # None: a CREATE whose object type is not seen yet
+        self.depth = self.parens = 0
+        self.pending_end = False  # an END whose meaning depends on the next word
+        self.prev = ""
+
+    def finish(self) -> None:
+        if self.first >= 0:
+            line = self.lines.at(self.first)
+            if self.only_words and tuple(self.words) in _TRANSACTION_CONTROL:
+                self.dropped.append(line)
+            else:
+                self.statements.append(Statement(self.sql[self.first : self.last], line))
+        self._reset()
+
+    def feed(self, kind: int, start: int, end: int) -> None:
+        if kind == _DIRECTIVE:
+            self.finish()
+        if kind <= _DIRECTIVE:
+            return
+        word = self.sql[start:end].upper() if kind == _WORD else ""
+        if self.pending_end:
+            self.pending_end = False
+            if word in _END_SUFFIXES:
+                self.depth -= word == "CASE"  # END CASE closes the CASE statement counted
+                self.last, self.prev = end, ""
+                return
+            self.depth -= 1
+        if kind == _DELIM and (self.depth == self.parens == 0 or self.sql[start:end] != ";"):
+            self.finish()
+            return
+        if kind == _PUNCT and self.count_parens:
+            if self.sql[start] == "(":
+                self.parens += 1
+            elif self.sql[start] == ")" and self.parens > 0:
+                self.parens -= 1
+        if self.first < 0:
+            self.first = start
+            self.compound = None if word == "CREATE" else False
+        elif self.compound is None and kind == _WORD and self.prev not in ("=", "@", "."):
+            # Words after '=' or '@' are DEFINER=user@host or ALGORITHM=... values.
+            if word in _BODY_OBJECTS:
+                self.compound = True
+            elif word not in _CREATE_MODIFIERS:
+                self.compound = False
+        if self.compound:
+            if word in ("BEGIN", "CASE"):
+                self.depth += 1
+            elif word == "END" and self.depth > 0:
+                self.pending_end = True
+        if kind != _WORD:
+            self.only_words = False
+        elif len(self.words) < 4:
+            self.words.append(word)
+        self.prev = self.sql[start:end] if kind == _PUNCT else ""
+        self.last = end
+
+
+def split_statements(sql: str, dialect: Dialect) -> list[Statement]:
+    """Split a script into statements on top-level delimiters.
+
+    Transaction control (``BEGIN;``, ``COMMIT;``, ...) is dropped with a warning: the runner
+    opens and commits the transaction itself.
+    """
+    dialect = _dialect(dialect)
+    splitter = _Splitter(sql, dialect)
+    for token in _tokens(sql, dialect):
+        splitter.feed(*token)
+    splitter.finish()
+    if splitter.dropped:
+        logger.warning(
+            "ignored transaction control statement(s) on line(s) %s: "
+            "the migration runner manages the transaction",
+            ", ".join(map(str, splitter.dropped)),
+        )
+    return splitter.statements
+
+
+def is_blank(sql: str, dialect: Dialect) -> bool:
+    """True when the text holds nothing but whitespace and comments."""
+    return all(kind <= _DIRECTIVE for kind, _, _ in _tokens(sql, _dialect(dialect)))
+
+
+_DIRECTIVE_KEYS = ("migration", "description", "dependencies", "tags", "transactional")
+_HEADER_RE = re.compile(r"--\s*(" + "|".join(_DIRECTIVE_KEYS) + r")\s*:(.*)", re.IGNORECASE)
+_BANNER_RE = re.compile(r"=+\s*(up|down)\s+migration\s*=+", re.IGNORECASE)
+_DBMATE_RE = re.compile(r"migrate:(up|down)(?:\s+(.*))?", re.IGNORECASE)
+_BOOLEANS = {
+    "true": True,
+    "yes": True,
+    "on": True,
+    "1": True,
+    "false": False,
+    "no": False,
+    "off": False,
+    "0": False,
+}
+
+
+def _flag(value: str, line: int, what: str) -> bool:
+    try:
+        return _BOOLEANS[value.strip().lower()]
+    except KeyError:
+        message = f"line {line}: invalid {what} value {value.strip()!r}; use true or false"
+        raise SQLScriptError(message) from None
+
+
+def _separator(comment: str, line: int) -> tuple[str, bool] | None:
+    """``(direction, transactional)`` when the comment is an up/down separator."""
+    body = comment[2:].strip()
+    if body.lower() == "down":
+        return "down", True
+    banner = _BANNER_RE.fullmatch(body)
+    if banner is not None:
+        return banner.group(1).lower(), True
+    dbmate = _DBMATE_RE.fullmatch(body)
+    if dbmate is None:
+        return None
+    transactional = True
+    for option in (dbmate.group(2) or "").split():
+        key, _, value = option.partition(":")
+        if key.lower() != "transaction":
+            raise SQLScriptError(f"line {line}: unknown option {option!r} on the migrate marker")
+        transactional = transactional and _flag(value, line, "transaction")
+    return dbmate.group(1).lower(), transactional
+
+
+@dataclass
+class _Marker:
+    direction: str
+    line: int
+    start: int  # offset of the start of the marker line
+    after: int  # offset just past the marker line
+
+
+def _words(values: list[tuple[int, str]]) -> tuple[str, ...]:
+    found = (w for _, value in values for w in re.split(r"[\s,]+", value) if w)
+    return tuple(dict.fromkeys(found))
+
+
+def _header(directives: dict[str, list[tuple[int, str]]], transactional: bool) -> SQLHeader:
+    titles = directives.get("migration", [])
+    if len(titles) > 1:
+        where = f"lines {titles[0][0]} and {titles[1][0]}"
+        raise SQLScriptError(f"two -- Migration: directives ({where})")
+    descriptions = [value for _, value in directives.get("description", []) if value]
+    for line, value in directives.get("transactional", []):
+        transactional = _flag(value, line, "Transactional") and transactional
+    return SQLHeader(
+        title=(titles[0][1] or None) if titles else None,
+        description=" ".join(descriptions) or None,
+        dependencies=_words(directives.get("dependencies", [])),
+        tags=_words(directives.get("tags", [])),
+        transactional=transactional,
+    )
+
+
+def parse_script(text: str, dialect: Dialect | None = None) -> SQLScript:
+    """Split a script file into its header directives and its up and down sections.
+
+    ``dialect`` picks the quoting rules used to tell a separator from text inside a literal;
+    without it PostgreSQL's rules apply (plus backtick identifiers). Pass it for MySQL scripts
+    that use backslash escapes or ``#`` comments.
+    """
+    text = text.replace("\r\n", "\n").removeprefix("\ufeff")
+    lines = _Lines(text)
+    markers: list[_Marker] = []
+    directives: dict[str, list[tuple[int, str]]] = {}
+    transactional = True
+    first_statement = -1
+    any_down = False  # directives stop at the down separator even when no statement came first
+    for kind, start, end in _tokens(text, _dialect(dialect) if dialect else _GENERIC):
+        if kind > _DIRECTIVE:
+            first_statement = start if first_statement < 0 else first_statement
+            continue
+        if kind != _COMMENT or not text.startswith("--", start):
+            continue
+        line = lines.at(start)
+        line_start = text.rfind("\n", 0, start) + 1
+        separator = None
+        if not text[line_start:start].strip():
+            separator = _separator(text[start:end], line)
+        if separator is not None:
+            markers.append(_Marker(separator[0], line, line_start, min(end + 1, len(text))))
+            transactional = transactional and separator[1]
+            any_down = any_down or separator[0] == "down"
+        elif first_statement < 0 and not any_down:
+            directive = _HEADER_RE.fullmatch(text, start, end)
+            if directive is not None:
+                key, value = directive.group(1).lower(), directive.group(2).strip()
+                directives.setdefault(key, []).append((line, value))
+
+    ups = [m for m in markers if m.direction == "up"]
+    downs = [m for m in markers if m.direction == "down"]
+    for found, name in ((downs, "down"), (ups, "up")):
+        if len(found) > 1:
+            where = f"lines {found[0].line} and {found[1].line}"
+            raise SQLScriptError(f"two {name} separators ({where})")
+    up = ups[0] if ups else None
+    down = downs[0] if downs else None
+    if up is not None and down is not None and up.line > down.line:
+        raise SQLScriptError(
+            f"up separator on line {up.line} comes after the down separator on line {down.line}"
+        )
+    if up is not None and 0 <= first_statement < up.start:
+        raise SQLScriptError(
+            f"line {lines.at(first_statement)}: SQL before the up separator on line {up.line} "
+            "would never run; move it below the separator"
+        )
+    up_text = text[up.after if up else 0 : down.start if down else len(text)]
+    down_text = None if down is None else text[down.after :]
+    if down_text is not None and not down_text.strip():
+        down_text = ""  # reversible, with nothing to run
+    return SQLScript(
+        header=_header(directives, transactional),
+        up=up_text if up_text.strip() else "",
+        down=down_text,
+        up_line=up.line + 1 if up else 1,
+        down_line=down.line + 1 if down else None,
+    )
+
+
+_PARAMSTYLES = ("numeric_dollar", "qmark", "format")
+
+
+def _placeholders(sql: str, dialect: str, named: bool) -> list[tuple[int, int, str]]:
+    """``(start, end, name)`` of each ``:name`` (named) or ``$n`` placeholder in code."""
+    found = []
+    for kind, start, end in _tokens(sql, dialect):
+        if named and kind == _WORD and start > 0 and sql[start - 1] == ":":
+            # Not '::' casts, and not 'a[lo:hi]' slices: the colon must follow neither.
+            before = sql[start - 2] if start > 1 else " "
+            if before == ":" or before.isalnum() or before in "_$" or sql[start].isdigit():
+                continue
+            found.append((start - 1, end, sql[start:end]))
+        elif not named and kind == _PARAM:
+            found.append((start, end, sql[start + 1 : end]))
+    return found
+
+
+def bind_parameters(
+    sql: str,
+    params: Sequence[Any] | Mapping[str, Any],
+    paramstyle: str,
+    dialect: Dialect,
+) -> tuple[str, tuple[Any, ...]]:
+    """Rewrite ``$n`` (list) or ``:name`` (dict) placeholders for the driver's paramstyle.
+
+    >>> bind_parameters("SELECT $2, $1::int", [1, 2], "qmark", "sqlite")
+    ('SELECT ?, ?::int', (2, 1))
+    """
+    if paramstyle not in _PARAMSTYLES:
+        raise ParameterError(
+            f"unsupported paramstyle {paramstyle!r}; expected one of {', '.join(_PARAMSTYLES)}"
+        )
+    if isinstance(params, (str, bytes, bytearray)) or not isinstance(params, (Sequence, Mapping)):
+        raise ParameterError("params must be a list, tuple or dict")
+    if not params:
+        return sql, ()
+    named = isinstance(params, Mapping)
+    found = _placeholders(sql, _dialect(dialect), named)
+    if not found:
+        count = f"{len(params)} parameter{'s' if len(params) > 1 else ''} given"
+        style = ":name" if named else "$n"
+        raise ParameterError(f"{count} but the statement has no {style} placeholders")
+
+    if isinstance(params, Mapping):
+        missing = next((name for _, _, name in found if name not in params), None)
+        if missing is not None:
+            raise ParameterError(f"no value for parameter :{missing}")
+        values = [params[name] for _, _, name in found]
+        numbers = {name: i for i, name in enumerate(dict.fromkeys(v[2] for v in found), 1)}
+        dollars = [f"${numbers[name]}" for _, _, name in found]
+        numbered = tuple(params[name] for name in numbers)
+    else:
+        used = [int(digits) for _, _, digits in found]
+        wrong = next((n for n in used if not 1 <= n <= len(params)), None)
+        if wrong == 0:
+            raise ParameterError("statement uses $0; placeholders are numbered from $1")
+        if wrong is not None:
+            given = f"{len(params)} parameter{' was' if len(params) == 1 else 's were'} given"
+            raise ParameterError(f"statement uses ${wrong} but {given}")
+        unused = set(range(1, len(params) + 1)).difference(used)
+        if unused:
+            raise ParameterError(f"parameter ${min(unused)} is never used")
+        values = [params[n - 1] for n in used]
+        dollars = [sql[start:end] for start, end, _ in found]
+        numbered = tuple(params)
+
+    if paramstyle == "numeric_dollar":
+        marks, args = dollars, numbered
+    else:
+        marks, args = ["?" if paramstyle == "qmark" else "%s"] * len(found), tuple(values)
+    # The format driver runs 'sql % args' over the whole text, so every literal '%' is doubled.
+    double = paramstyle == "format"
+    pieces: list[str] = []
+    last = 0
+    for (start, end, _), mark in zip(found, marks, strict=True):
+        pieces += (sql[last:start].replace("%", "%%") if double else sql[last:start], mark)
+        last = end
+    pieces.append(sql[last:].replace("%", "%%") if double else sql[last:])
+    return "".join(pieces), args

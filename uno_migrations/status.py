@@ -1,0 +1,85 @@
+"""What ``status`` and ``verify`` report: each migration's state from files and version rows.
+
+Pure: the caller passes the rows it read and a function giving a migration's current checksum.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from .migration import MigrationBase
+from .planning import MigrationPlan, out_of_order
+from .report import MigrationState, Problem
+from .version_table import AppliedMigration
+
+PROBLEMS = {
+    "modified": "changed since it was applied",
+    "missing": "applied, but its file is missing",
+    "failed": "failed part-way; see 'migrate --resume', 'repair' or 'rollback'",
+}
+
+
+def migration_states(
+    plan: MigrationPlan,
+    applied: Mapping[str, AppliedMigration],
+    checksum_of: Callable[[MigrationBase], str],
+) -> list[MigrationState]:
+    """Files in plan order, then applied ids that no file has any more (``missing``)."""
+    late = out_of_order(plan, [mid for mid, row in applied.items() if row.status == "applied"])
+    states = []
+    for base in plan.migrations:
+        mid = str(base.id)
+        row = applied.get(mid)
+        current = base.checksum
+        if row is None:
+            status = "pending"
+        elif row.status == "failed":
+            status = "failed"
+        else:
+            current = checksum_of(base)
+            status = "applied" if current == row.checksum else "modified"
+        states.append(_state(base, status, row, current, mid in late))
+    for mid, row in applied.items():
+        if mid not in plan.position:
+            states.append(
+                MigrationState(
+                    id=mid,
+                    name=row.name,
+                    kind=row.kind,
+                    status="missing",
+                    description=row.description,
+                    applied_at=row.applied_at,
+                    execution_ms=row.execution_ms,
+                    applied_checksum=row.checksum,
+                )
+            )
+    return states
+
+
+def problems(states: list[MigrationState]) -> list[Problem]:
+    """The states ``verify`` complains about."""
+    return [
+        Problem(state.id, state.status, state.path, PROBLEMS[state.status])
+        for state in states
+        if state.status in PROBLEMS
+    ]
+
+
+def _state(
+    base: MigrationBase, status: str, row: AppliedMigration | None, current: str, late: bool
+) -> MigrationState:
+    return MigrationState(
+        id=str(base.id),
+        name=base.name,
+        kind=base.kind,
+        status=status,
+        path=base.path,
+        description=base.description,
+        dependencies=tuple(base.dependencies),
+        out_of_order=late,
+        applied_at=row.applied_at if row else None,
+        execution_ms=row.execution_ms if row else None,
+        checksum=current,
+        applied_checksum=row.checksum if row else None,
+        statements_done=row.statements_done if row else None,
+    )

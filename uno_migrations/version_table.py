@@ -1,0 +1,260 @@
+"""The two version tables, as SQLAlchemy Core tables, and every read and write of them.
+
+``<table>`` holds one row per applied (or failed) migration; ``<table>_log`` is the append-only
+history of what happened. All SQL here is SQLAlchemy Core: portable, quoted, parameters bound.
+"""
+
+from __future__ import annotations
+
+import getpass
+import re
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    insert,
+    inspect,
+    select,
+    update,
+)
+from sqlalchemy.dialects import mysql
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.schema import CreateSchema
+
+from .errors import ConfigurationError
+from .migration import MigrationBase
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,59}")
+#: Microsecond precision on MySQL too, so the apply order survives in applied_at.
+_TIMESTAMP = DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+
+ACTIONS = ("apply", "revert", "mark", "unmark", "repair", "fail")
+
+
+def validate_identifier(value: str, what: str) -> str:
+    if not _IDENTIFIER.fullmatch(value):
+        raise ConfigurationError(
+            f"invalid {what} name {value!r}: use letters, digits and '_' (not starting with a digit)"
+        )
+    return value
+
+
+def current_actor() -> str:
+    try:
+        user = getpass.getuser()
+    except Exception:  # getuser raises various errors when no user name is set
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+@dataclass(frozen=True)
+class AppliedMigration:
+    """One row of the version table."""
+
+    id: str
+    name: str
+    description: str
+    kind: str
+    checksum: str
+    status: str
+    statements_done: int
+    applied_at: datetime | None
+    execution_ms: int
+    applied_by: str
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One row of the log: what happened to which migration, when, by whom."""
+
+    seq: int
+    migration_id: str
+    action: str
+    at: datetime | None
+    execution_ms: int | None
+    checksum: str | None
+    actor: str
+
+
+class VersionTable:
+    """The version table ``name`` and its log ``name_log``, in ``schema`` when given."""
+
+    def __init__(self, name: str = "uno_migrations", schema: str | None = None) -> None:
+        self.name = validate_identifier(name, "table")
+        self.schema = None if schema is None else validate_identifier(schema, "schema")
+        self.metadata = MetaData(schema=self.schema)
+        self.migrations = Table(
+            self.name,
+            self.metadata,
+            Column("id", String(255), primary_key=True),
+            Column("name", String(255), nullable=False),
+            Column("description", Text, nullable=False),
+            Column("kind", String(16), nullable=False),
+            Column("checksum", String(128), nullable=False),
+            Column("status", String(16), nullable=False),
+            Column("statements_done", Integer, nullable=False),
+            Column("applied_at", _TIMESTAMP, nullable=False),
+            Column("execution_ms", Integer, nullable=False),
+            Column("applied_by", String(255), nullable=False),
+        )
+        self.log = Table(
+            f"{self.name}_log",
+            self.metadata,
+            Column("seq", Integer, primary_key=True, autoincrement=True),
+            Column("migration_id", String(255), nullable=False, index=True),
+            Column("action", String(16), nullable=False),
+            Column("at", _TIMESTAMP, nullable=False),
+            Column("execution_ms", Integer, nullable=True),
+            Column("checksum", String(128), nullable=True),
+            Column("actor", String(255), nullable=False),
+        )
+
+    @property
+    def key(self) -> str:
+        """Names the run lock: one lock per version table."""
+        return f"{self.schema or ''}.{self.name}"
+
+    async def exists(self, connection: AsyncConnection) -> bool:
+        return await connection.run_sync(lambda c: inspect(c).has_table(self.name, schema=self.schema))
+
+    async def create(self, connection: AsyncConnection) -> None:
+        """Create both tables (and a PostgreSQL schema) when missing."""
+
+        def create(sync: Any) -> None:
+            if self.schema and sync.dialect.name == "postgresql":
+                sync.execute(CreateSchema(self.schema, if_not_exists=True))
+            self.metadata.create_all(sync, checkfirst=True)
+
+        await connection.run_sync(create)
+
+    async def read(self, connection: AsyncConnection) -> dict[str, AppliedMigration]:
+        """Every row, in the order they were applied."""
+        t = self.migrations
+        query = select(t).order_by(t.c.applied_at, t.c.id)
+        rows = (await connection.execute(query)).all()
+        return {
+            row.id: AppliedMigration(
+                id=row.id,
+                name=row.name,
+                description=row.description,
+                kind=row.kind,
+                checksum=row.checksum,
+                status=row.status,
+                statements_done=row.statements_done,
+                applied_at=_aware(row.applied_at),
+                execution_ms=row.execution_ms,
+                applied_by=row.applied_by,
+            )
+            for row in rows
+        }
+
+    async def is_applied(self, connection: AsyncConnection, migration_id: str) -> bool:
+        t = self.migrations
+        query = select(t.c.status).where(t.c.id == migration_id)
+        return (await connection.scalar(query)) == "applied"
+
+    async def record(
+        self,
+        connection: AsyncConnection,
+        base: MigrationBase,
+        *,
+        action: str,
+        execution_ms: int,
+        actor: str,
+        status: str = "applied",
+        statements_done: int = 0,
+    ) -> None:
+        """Write (or overwrite) the migration's row and append ``action`` to the log."""
+        now = utcnow()
+        t = self.migrations
+        await connection.execute(delete(t).where(t.c.id == base.id))
+        await connection.execute(
+            insert(t).values(
+                id=base.id,
+                name=base.name[:255],
+                description=base.description,
+                kind=base.kind,
+                checksum=base.checksum,
+                status=status,
+                statements_done=statements_done,
+                applied_at=now,
+                execution_ms=execution_ms,
+                applied_by=actor[:255],
+            )
+        )
+        await self.append_log(connection, base.id or "", action, actor, execution_ms, base.checksum, now)
+
+    async def remove(
+        self, connection: AsyncConnection, migration_id: str, *, action: str, execution_ms: int, actor: str
+    ) -> None:
+        """Delete the migration's row (a revert, an unmark, a forgotten failure) and log it."""
+        t = self.migrations
+        await connection.execute(delete(t).where(t.c.id == migration_id))
+        await self.append_log(connection, migration_id, action, actor, execution_ms, None)
+
+    async def set_checksums(
+        self, connection: AsyncConnection, checksums: Iterable[tuple[str, str]], actor: str
+    ) -> None:
+        t = self.migrations
+        for migration_id, value in checksums:
+            await connection.execute(update(t).where(t.c.id == migration_id).values(checksum=value))
+            await self.append_log(connection, migration_id, "repair", actor, None, value)
+
+    async def append_log(
+        self,
+        connection: AsyncConnection,
+        migration_id: str,
+        action: str,
+        actor: str,
+        execution_ms: int | None,
+        checksum: str | None,
+        at: datetime | None = None,
+    ) -> None:
+        assert action in ACTIONS, action
+        await connection.execute(
+            insert(self.log).values(
+                migration_id=migration_id,
+                action=action,
+                at=at or utcnow(),
+                execution_ms=execution_ms,
+                checksum=checksum,
+                actor=actor[:255],
+            )
+        )
+
+    async def history(self, connection: AsyncConnection) -> list[LogEntry]:
+        t = self.log
+        rows = (await connection.execute(select(t).order_by(t.c.seq))).all()
+        return [
+            LogEntry(
+                seq=row.seq,
+                migration_id=row.migration_id,
+                action=row.action,
+                at=_aware(row.at),
+                execution_ms=row.execution_ms,
+                checksum=row.checksum,
+                actor=row.actor,
+            )
+            for row in rows
+        ]
