@@ -1,0 +1,157 @@
+"""The SQL lexer under :mod:`uno_migrations.sql_script`: one pass, dialect-aware tokens.
+
+It knows each dialect's string literals, quoted identifiers, comments and dollar-quoted bodies,
+and jumps over quoted parts with ``str.find`` and anchored regex matches, so the work is linear
+in the length of the script.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from .errors import SQLScriptError
+
+# Token kinds. The order matters: everything up to _DIRECTIVE is "quiet" (not part of any
+# statement), so significance is a single integer comparison in the hot loops.
+_SPACE, _COMMENT, _DIRECTIVE, _DELIM, _WORD, _PARAM, _PUNCT, _STRING, _IDENT, _DOLLAR, _HINT = range(11)
+_Token = tuple[int, int, int]  # (kind, start, end)
+
+# Parse-time rules when the dialect is unknown: PostgreSQL's, which quote the most, plus backticks.
+_GENERIC = "generic"
+_DIALECTS = {"postgresql": "postgresql", "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite"}
+
+_SPACE_RE = re.compile(r"\s+")
+_WORD_RE = re.compile(r"[^\W\d][\w$]*")
+_NUMBER_RE = re.compile(r"[0-9]\w*")
+_DOLLAR_RE = re.compile(r"\$(?:[^\W\d]\w*)?\$|\$[0-9]+")
+_DELIMITER_RE = re.compile(r"delimiter[ \t]+(\S+)[^\n]*", re.IGNORECASE)
+_COMMENT_EDGE_RE = re.compile(r"/\*|\*/")
+_BACKSLASH_QUOTE_RE = {q: re.compile(r"[\\" + q + "]") for q in "'\""}
+
+
+def _dialect(dialect: str) -> str:
+    try:
+        return _DIALECTS[dialect]
+    except KeyError:
+        expected = "expected postgresql, mysql or sqlite"
+        raise ValueError(f"unknown dialect {dialect!r}; {expected}") from None
+
+
+def _unterminated(text: str, pos: int, what: str) -> SQLScriptError:
+    return SQLScriptError(f"unterminated {what} starting on line {text.count(chr(10), 0, pos) + 1}")
+
+
+def _quoted_end(text: str, pos: int, quote: str, backslash: bool) -> int:
+    """Offset just past the literal opening at ``pos``; a doubled quote is an escaped quote."""
+    i = pos + 1
+    while True:
+        if backslash:
+            found = _BACKSLASH_QUOTE_RE[quote].search(text, i)
+            j = -1 if found is None else found.start()
+            if j >= 0 and text[j] == "\\":
+                i = j + 2
+                continue
+        else:
+            j = text.find(quote, i)
+        if j < 0:
+            return -1
+        if text.startswith(quote, j + 1):
+            i = j + 2
+            continue
+        return j + 1
+
+
+def _block_comment_end(text: str, pos: int, nested: bool) -> int:
+    if not nested:
+        j = text.find("*/", pos + 2)
+        return -1 if j < 0 else j + 2
+    depth, i = 0, pos
+    while (edge := _COMMENT_EDGE_RE.search(text, i)) is not None:
+        depth += 1 if edge.group() == "/*" else -1
+        i = edge.end()
+        if depth == 0:
+            return i
+    return -1
+
+
+def _tokens(text: str, dialect: str) -> Iterator[_Token]:
+    """Yield ``(kind, start, end)`` for every token; raise SQLScriptError on an open quote."""
+    mysql = dialect == "mysql"
+    postgres_like = dialect in ("postgresql", _GENERIC)
+    backticks = dialect != "postgresql"
+    delimiter, custom, at_start = ";", False, True
+    n, pos = len(text), 0
+    while pos < n:
+        c = text[pos]
+        kind, end = _PUNCT, pos + 1
+        if custom and text.startswith(delimiter, pos):
+            kind, end = _DELIM, pos + len(delimiter)
+        elif c.isspace():
+            kind, end = _SPACE, _SPACE_RE.match(text, pos).end()  # type: ignore[union-attr]
+        elif c == ";" and not custom:
+            kind = _DELIM
+        elif c.isalpha() or c == "_":
+            directive = _DELIMITER_RE.match(text, pos) if mysql and at_start else None
+            if directive is not None:
+                # The mysql client's own command: it changes what ends a statement.
+                delimiter = directive.group(1)
+                custom = delimiter != ";"
+                kind, end = _DIRECTIVE, directive.end()
+            else:
+                kind, end = _WORD, _WORD_RE.match(text, pos).end()  # type: ignore[union-attr]
+                if postgres_like and end == pos + 1 and c in "eE" and text.startswith("'", end):
+                    kind, end = _STRING, _quoted_end(text, end, "'", True)
+        elif "0" <= c <= "9":
+            kind, end = _WORD, _NUMBER_RE.match(text, pos).end()  # type: ignore[union-attr]
+        elif c == "'" or (c == '"' and mysql):
+            kind, end = _STRING, _quoted_end(text, pos, c, mysql)
+        elif c == '"' or (c == "`" and backticks):
+            kind, end = _IDENT, _quoted_end(text, pos, c, False)
+        elif c == "[" and dialect == "sqlite":
+            j = text.find("]", pos + 1)
+            kind, end = _IDENT, -1 if j < 0 else j + 1
+        elif c == "-" and text.startswith("-", pos + 1):
+            # MySQL only takes "--" as a comment when whitespace follows: "1--1" is 1 - -1.
+            if not mysql or pos + 2 >= n or text[pos + 2].isspace():
+                j = text.find("\n", pos)
+                kind, end = _COMMENT, n if j < 0 else j
+        elif c == "#" and mysql:
+            j = text.find("\n", pos)
+            kind, end = _COMMENT, n if j < 0 else j
+        elif c == "/" and text.startswith("*", pos + 1):
+            # /*! ... */ and /*+ ... */ are executed by MySQL, so they are not mere comments.
+            hint = mysql and text.startswith(("!", "+"), pos + 2)
+            kind, end = (_HINT if hint else _COMMENT), _block_comment_end(text, pos, postgres_like)
+        elif c == "$":
+            dollar = _DOLLAR_RE.match(text, pos)
+            if dollar is not None and dollar.group()[1:2].isdigit():
+                kind, end = _PARAM, dollar.end()
+            elif dollar is not None and postgres_like:
+                j = text.find(dollar.group(), dollar.end())
+                kind, end = _DOLLAR, -1 if j < 0 else j + len(dollar.group())
+        if kind == _WORD and custom and (cut := text.find(delimiter, pos, end)) > pos:
+            end = cut  # the mysql client ends "END$$" at the delimiter, although '$' is a word char
+        if end < 0:
+            what = {_STRING: "string literal", _IDENT: "quoted identifier", _DOLLAR: "dollar quote"}
+            raise _unterminated(text, pos, what.get(kind, "/* comment"))
+        if kind >= _DELIM:
+            at_start = kind == _DELIM
+        elif kind == _DIRECTIVE:
+            at_start = True
+        yield kind, pos, end
+        pos = end
+
+
+class _Lines:
+    """Line numbers of increasing offsets, counted incrementally so the total work stays linear."""
+
+    def __init__(self, text: str) -> None:
+        self._text, self._pos, self._line = text, 0, 1
+
+    def at(self, pos: int) -> int:
+        if pos < self._pos:
+            return self._text.count("\n", 0, pos) + 1
+        self._line += self._text.count("\n", self._pos, pos)
+        self._pos = pos
+        return self._line
