@@ -103,6 +103,8 @@ class MigrationContext:
         self.logger = logging.getLogger(f"uno_migrations.migration.{migration.base.id}")
         self.statements_done = 0
         self.resume_from = resume_from
+        #: Called with the new count after each statement (the runner's progress record).
+        self.on_statement: Callable[[int], Awaitable[None]] | None = None
         self._in_transaction = in_transaction
 
     async def execute_sql(self, sql: str, params: Params = None) -> SQLResult:
@@ -133,7 +135,7 @@ class MigrationContext:
                 result = await self.connection.exec_driver_sql(sql, execution_options={"no_parameters": True})
         except DBAPIError as exc:
             raise StatementFailed(sql, self.adapter.error_position(exc), exc) from exc
-        self.statements_done += 1
+        await self._done()
         return result
 
     async def execute_many(self, sql: str, rows: Sequence[Sequence[Any] | Mapping[str, Any]]) -> int:
@@ -157,7 +159,7 @@ class MigrationContext:
             result = await self.connection.exec_driver_sql(bound, args)
         except DBAPIError as exc:
             raise StatementFailed(text, self.adapter.error_position(exc), exc) from exc
-        self.statements_done += 1
+        await self._done()
         return result.rowcount
 
     async def iterate(
@@ -210,8 +212,13 @@ class MigrationContext:
             result = await self.connection.execute(statement, parameters)
         except DBAPIError as exc:
             raise StatementFailed(str(statement), self.adapter.error_position(exc), exc) from exc
-        self.statements_done += 1
+        await self._done()
         return SQLResult(result)
+
+    async def _done(self) -> None:
+        self.statements_done += 1
+        if self.on_statement is not None:
+            await self.on_statement(self.statements_done)
 
     async def execute_transaction(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         """Run ``fn`` atomically: a savepoint inside the migration's transaction, else a transaction."""

@@ -213,6 +213,8 @@ class Migrator:
         )
         started = time.perf_counter()
         try:
+            if not fake and not session.adapter.transactional_ddl:
+                await self._write_ahead(session, context)
             if fake or self._transactional(session, migration):
                 async with session.transaction():
                     if session.adapter.lock_per_migration and await self.version_table.is_applied(
@@ -241,6 +243,32 @@ class Migrator:
         self._emit("done", migration.id, "up", index, total, ms)
         return MigrationRun(migration.id, base.name, "up", action, ms)
 
+    async def _write_ahead(self, session: Session, context: MigrationContext) -> None:
+        """Without transactional DDL, record the attempt as ``failed`` before it starts.
+
+        A run killed half-way then leaves a row that ``status`` shows and ``migrate`` refuses to
+        pass. SQL migrations run in autocommit here, so their row also counts each statement as
+        it completes: exactly what ``migrate --resume`` skips.
+        """
+        migration = context.migration
+        async with session.transaction():
+            await self.version_table.record(
+                session.connection,
+                migration.base,
+                action=None,
+                execution_ms=0,
+                actor=self.actor,
+                status="failed",
+                statements_done=context.resume_from,
+            )
+        if not self._transactional(session, migration):
+            connection, table = session.connection, self.version_table
+
+            async def progress(done: int) -> None:
+                await table.set_statements_done(connection, migration.id, done)
+
+            context.on_statement = progress
+
     @staticmethod
     def _transactional(session: Session, migration: Migration) -> bool:
         # Without transactional DDL (MySQL) an SQL migration runs statement by statement in
@@ -259,6 +287,7 @@ class Migrator:
                 await session.connection.rollback()
             async with session.transaction():
                 if not session.adapter.transactional_ddl and error.statements_done > 0:
+                    # Some statements persisted: keep the failed row (for --resume or repair).
                     await self.version_table.record(
                         session.connection,
                         migration.base,
@@ -269,6 +298,8 @@ class Migrator:
                         statements_done=error.statements_done,
                     )
                 else:
+                    if not session.adapter.transactional_ddl:
+                        await self.version_table.forget(session.connection, migration.id)
                     await self.version_table.append_log(
                         session.connection, migration.id, "fail", self.actor, ms, migration.base.checksum
                     )

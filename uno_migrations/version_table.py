@@ -179,13 +179,13 @@ class VersionTable:
         connection: AsyncConnection,
         base: MigrationBase,
         *,
-        action: str,
+        action: str | None,
         execution_ms: int,
         actor: str,
         status: str = "applied",
         statements_done: int = 0,
     ) -> None:
-        """Write (or overwrite) the migration's row and append ``action`` to the log."""
+        """Write (or overwrite) the migration's row and append ``action`` (if any) to the log."""
         now = utcnow()
         t = self.migrations
         await connection.execute(delete(t).where(t.c.id == base.id))
@@ -203,7 +203,17 @@ class VersionTable:
                 applied_by=actor[:255],
             )
         )
-        await self.append_log(connection, base.id or "", action, actor, execution_ms, base.checksum, now)
+        if action is not None:
+            await self.append_log(connection, base.id or "", action, actor, execution_ms, base.checksum, now)
+
+    async def set_statements_done(self, connection: AsyncConnection, migration_id: str, done: int) -> None:
+        t = self.migrations
+        await connection.execute(update(t).where(t.c.id == migration_id).values(statements_done=done))
+
+    async def forget(self, connection: AsyncConnection, migration_id: str) -> None:
+        """Delete a row without logging (a write-ahead row of an attempt that changed nothing)."""
+        t = self.migrations
+        await connection.execute(delete(t).where(t.c.id == migration_id))
 
     async def remove(
         self, connection: AsyncConnection, migration_id: str, *, action: str, execution_ms: int, actor: str
