@@ -33,6 +33,8 @@ class StatementFailed(Exception):
         self.statement = statement
         self.position = position
         self.error = error
+        #: The statement's first line in its file, for SQL migrations.
+        self.line: int | None = None
 
 
 class SQLResult:
@@ -120,11 +122,21 @@ class MigrationContext:
             result = await self._run(statement.text, params)
         return SQLResult(result)
 
-    async def run_statements(self, statements: Sequence[Statement], start: int = 0) -> None:
-        """Run already-split statements (an SQL migration), skipping the first ``start``."""
+    async def run_statements(
+        self, statements: Sequence[Statement], start: int = 0, first_line: int = 1
+    ) -> None:
+        """Run already-split statements (an SQL migration), skipping the first ``start``.
+
+        ``first_line`` is the file line the statements' text starts on, so a failure can name
+        the line of the statement in the file.
+        """
         self.statements_done = start
         for statement in statements[start:]:
-            await self._run(statement.text, None)
+            try:
+                await self._run(statement.text, None)
+            except StatementFailed as failed:
+                failed.line = first_line + statement.line - 1
+                raise
 
     async def _run(self, sql: str, params: Params) -> CursorResult[Any]:
         try:
@@ -272,6 +284,7 @@ def execution_error(migration: Migration, exc: BaseException, statements_done: i
             statement=exc.statement,
             position=exc.position,
             statements_done=statements_done,
+            line=exc.line,
         )
     message = str(exc) if isinstance(exc, MigrationError) else f"{type(exc).__name__}: {exc}"
     return ExecutionError(migration.id, migration.base.path, message, statements_done=statements_done)

@@ -127,7 +127,8 @@ class ExecutionError(MigrationError):
     """A migration raised or one of its statements failed.
 
     ``statement`` is the SQL that failed (when known), ``position`` the character offset the
-    database reported inside it, ``statements_done`` how many statements completed before it.
+    database reported inside it, ``line`` the statement's line in an SQL file,
+    ``statements_done`` how many statements completed before it.
     """
 
     def __init__(
@@ -139,6 +140,7 @@ class ExecutionError(MigrationError):
         statement: str | None = None,
         position: int | None = None,
         statements_done: int = 0,
+        line: int | None = None,
     ) -> None:
         self.migration_id = migration_id
         self.path = path
@@ -146,7 +148,8 @@ class ExecutionError(MigrationError):
         self.statement = statement
         self.position = position
         self.statements_done = statements_done
-        where = f" ({path})" if path else ""
+        self.line = line
+        where = f" ({path}:{line})" if path and line else f" ({path})" if path else ""
         text = f"migration {migration_id}{where} failed: {message}"
         if statement:
             short = " ".join(statement.split())

@@ -180,12 +180,14 @@ class SQLMigration(Migration):
         return self.down_statements is not None
 
     async def apply(self, context: MigrationContext) -> None:
-        await context.run_statements(self.up_statements, start=context.resume_from)
+        await context.run_statements(
+            self.up_statements, start=context.resume_from, first_line=self.line_offsets[0]
+        )
 
     async def revert(self, context: MigrationContext) -> None:
         if self.down_statements is None:
             raise NotImplementedError(f"migration {self.base.id} has no down section")
-        await context.run_statements(self.down_statements)
+        await context.run_statements(self.down_statements, first_line=self.line_offsets[1] or 1)
 
 
 MigrationStep = Callable[["MigrationContext"], Awaitable[None]]

@@ -37,6 +37,7 @@ async def test_failing_last_statement_leaves_nothing_on_transactional_engines(
     assert error.migration_id == "2_breaks"
     assert error.path and error.path.endswith("2_breaks.sql")
     assert error.statement == "INSERT INTO no_such_table (id) VALUES (1)"
+    assert error.line == 3 and "2_breaks.sql:3" in str(error)
     assert "no_such_table" in str(error)
     # The earlier migration stays; the failing one left no table and no row; the next never ran.
     tables = await db.tables()
