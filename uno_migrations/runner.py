@@ -20,6 +20,7 @@ from .errors import (
     ExecutionError,
     FailedMigrationError,
     IrreversibleMigrationError,
+    LockTimeoutError,
     MigrationError,
 )
 from .loader import load_migration
@@ -234,6 +235,8 @@ class Migrator:
                     await self.version_table.record(
                         session.connection, base, action=action, execution_ms=_ms(started), actor=self.actor
                     )
+        except LockTimeoutError:
+            raise
         except Exception as exc:
             error = execution_error(migration, exc, context.statements_done)
             await self._record_failure(session, migration, error, _ms(started))
@@ -396,6 +399,8 @@ class Migrator:
                         execution_ms=_ms(started),
                         actor=self.actor,
                     )
+        except LockTimeoutError:
+            raise
         except Exception as exc:
             self._emit("fail", migration.id, "down", index, total, _ms(started))
             raise execution_error(migration, exc, context.statements_done) from exc

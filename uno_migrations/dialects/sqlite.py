@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ..errors import LockTimeoutError
 from .base import DialectAdapter
 
 
@@ -13,8 +15,12 @@ class SQLiteAdapter(DialectAdapter):
     transactional_ddl = True
     lock_per_migration = True
 
+    def __init__(self) -> None:
+        self.lock_timeout = 60.0
+
     async def prepare(self, connection: AsyncConnection, lock_timeout: float) -> None:
         # Waiting for another process's write lock is SQLite's busy timeout.
+        self.lock_timeout = lock_timeout
         await connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(lock_timeout * 1000)}")
         await connection.commit()
 
@@ -22,4 +28,11 @@ class SQLiteAdapter(DialectAdapter):
         # Python's sqlite3 opens a transaction only before INSERT/UPDATE/DELETE, so DDL would run
         # outside one. An explicit BEGIN IMMEDIATE makes the whole migration one transaction and
         # takes the write lock up front, before the runner re-checks the applied set.
-        await connection.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            await connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except OperationalError as exc:
+            if "locked" in str(exc.orig):
+                raise LockTimeoutError(
+                    self.lock_timeout, "another connection writing to this database"
+                ) from exc
+            raise
