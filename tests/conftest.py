@@ -50,7 +50,7 @@ def _engines_of(item: pytest.Item) -> set[str]:
     callspec = getattr(item, "callspec", None)
     params = callspec.params if callspec else {}
     fixtures = set(getattr(item, "fixturenames", ()))
-    engines = {v for k, v in params.items() if k in ("engine_name", "tx_db") and isinstance(v, str)}
+    engines = {v for k, v in params.items() if k in ("engine_name", "_transactional") and isinstance(v, str)}
     if "pg_db" in fixtures:
         engines.add("postgresql")
     if "mysql_db" in fixtures:
@@ -176,27 +176,44 @@ async def db(engine_name: str, tmp_path: Path) -> AsyncIterator[TestDatabase]:
         yield database
 
 
+# The engine checks are sync fixtures: probing runs its own event loop, which must not nest.
 @pytest.fixture
-async def pg_db(tmp_path: Path) -> AsyncIterator[TestDatabase]:
-    """A fresh PostgreSQL database, for what the seed guide shows in PostgreSQL's dialect."""
+def _postgresql() -> str:
     require_engine("postgresql")
-    async with _database("postgresql", tmp_path) as database:
-        yield database
+    return "postgresql"
 
 
 @pytest.fixture
-async def mysql_db(tmp_path: Path) -> AsyncIterator[TestDatabase]:
-    """A fresh MySQL/MariaDB database, for what only MySQL does (implicit DDL commits)."""
+def _mysql() -> str:
     require_engine("mysql")
-    async with _database("mysql", tmp_path) as database:
-        yield database
+    return "mysql"
 
 
 @pytest.fixture(params=("sqlite", "postgresql"))
-async def tx_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[TestDatabase]:
+def _transactional(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    require_engine(name)
+    return name
+
+
+@pytest.fixture
+async def pg_db(_postgresql: str, tmp_path: Path) -> AsyncIterator[TestDatabase]:
+    """A fresh PostgreSQL database, for what the seed guide shows in PostgreSQL's dialect."""
+    async with _database(_postgresql, tmp_path) as database:
+        yield database
+
+
+@pytest.fixture
+async def mysql_db(_mysql: str, tmp_path: Path) -> AsyncIterator[TestDatabase]:
+    """A fresh MySQL/MariaDB database, for what only MySQL does (implicit DDL commits)."""
+    async with _database(_mysql, tmp_path) as database:
+        yield database
+
+
+@pytest.fixture
+async def tx_db(_transactional: str, tmp_path: Path) -> AsyncIterator[TestDatabase]:
     """A fresh database on each engine with transactional DDL."""
-    require_engine(request.param)
-    async with _database(request.param, tmp_path) as database:
+    async with _database(_transactional, tmp_path) as database:
         yield database
 
 

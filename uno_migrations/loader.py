@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import logging
 import sys
 from dataclasses import replace
 from types import ModuleType
@@ -16,6 +17,8 @@ from .discovery import checksum
 from .errors import InvalidMigrationError, SQLScriptError
 from .migration import FunctionMigration, Migration, MigrationBase, SQLMigration
 from .sql_script import is_blank, parse_script, split_statements
+
+log = logging.getLogger(__name__)
 
 _BUILTIN_KINDS = (Migration, FunctionMigration, SQLMigration)
 
@@ -45,8 +48,10 @@ def _load_sql(base: MigrationBase, dialect: str) -> SQLMigration:
         down = None if script.down is None else split_statements(script.down, dialect)
     except SQLScriptError as exc:
         raise InvalidMigrationError(path, str(exc)) from exc
-    if not up and not is_blank(text, dialect):
-        raise InvalidMigrationError(path, "the up section holds no statements")
+    if not up:
+        if not is_blank(text, dialect):
+            raise InvalidMigrationError(path, "the up section holds no statements")
+        log.warning("%s holds only comments: it is applied as a no-op", path)
     loaded = replace(
         base,
         transactional=script.header.transactional,

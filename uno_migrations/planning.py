@@ -155,4 +155,6 @@ def out_of_order(plan: MigrationPlan, applied: Iterable[str]) -> set[str]:
     """Pending ids that come before an applied migration in the plan (merged late)."""
     done = set(applied)
     last = max((plan.position[mid] for mid in done if mid in plan.position), default=-1)
+    if last < 0:
+        return set()
     return {str(m.id) for m in plan.migrations[:last] if m.id not in done}

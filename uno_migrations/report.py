@@ -34,6 +34,7 @@ class MigrationRun:
     action: str
     execution_ms: int = 0
     statements: tuple[str, ...] | None = None
+    kind: str = ""
 
 
 @dataclass
@@ -92,4 +93,6 @@ def planned_run(migration: Migration, direction: str) -> MigrationRun:
     if isinstance(migration, SQLMigration):
         chosen = migration.up_statements if direction == "up" else migration.down_statements or []
         statements = tuple(s.text for s in chosen)
-    return MigrationRun(migration.id, migration.base.name, direction, "plan", 0, statements)
+    return MigrationRun(
+        migration.id, migration.base.name, direction, "plan", 0, statements, migration.base.kind
+    )

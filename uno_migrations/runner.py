@@ -244,7 +244,7 @@ class Migrator:
             raise error from exc
         ms = _ms(started)
         self._emit("done", migration.id, "up", index, total, ms)
-        return MigrationRun(migration.id, base.name, "up", action, ms)
+        return MigrationRun(migration.id, base.name, "up", action, ms, kind=base.kind)
 
     async def _write_ahead(self, session: Session, context: MigrationContext) -> None:
         """Without transactional DDL, record the attempt as ``failed`` before it starts.
@@ -406,7 +406,7 @@ class Migrator:
             raise execution_error(migration, exc, context.statements_done) from exc
         ms = _ms(started)
         self._emit("done", migration.id, "down", index, total, ms)
-        return MigrationRun(migration.id, migration.base.name, "down", action, ms)
+        return MigrationRun(migration.id, migration.base.name, "down", action, ms, kind=migration.base.kind)
 
     # -- read-only views and repair ---------------------------------------------------------
 

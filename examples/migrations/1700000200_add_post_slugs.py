@@ -13,10 +13,11 @@ def slugify(title: str) -> str:
 async def up(context):
     await context.execute_sql("ALTER TABLE posts ADD COLUMN slug VARCHAR(200)")
     result = await context.execute_sql("SELECT id, title FROM posts ORDER BY id")
-    for post_id, title in await result.fetchall():
+    posts = await result.fetchall()
+    for post_id, title in posts:
         await context.execute_sql("UPDATE posts SET slug = $1 WHERE id = $2", [slugify(title), post_id])
     await context.execute_sql("CREATE UNIQUE INDEX idx_posts_slug ON posts (slug)")
-    context.logger.info("slugs written for %d posts", result.rowcount)
+    context.logger.info("slugs written for %d posts", len(posts))
 
 
 async def down(context):

@@ -121,6 +121,6 @@ async def test_rollback_of_a_migration_whose_file_is_gone(db: TestDatabase, make
     await migrator.migrate()
     (directory / "4_t4.sql").unlink()
     assert [(s.id, s.status) for s in await migrator.status()][-1] == ("4_t4", "missing")
-    with pytest.raises(MigrationError, match="4_t4.*missing"):
+    with pytest.raises(MigrationError, match=r"4_t4.*missing"):
         await migrator.rollback()
     assert (await migrator.rollback(fake=True)).ids == ["4_t4"]

@@ -1,0 +1,437 @@
+"""The ``uno-migrations`` command line: parse options, call the library, print the result.
+
+``uno-migrations [GLOBAL OPTIONS] COMMAND [OPTIONS]``; every global option is also accepted after
+the command, and a value given there wins. Settings come from the options, then the environment,
+then the config file (see :mod:`uno_migrations.config`). Errors print one line, ``error: ...``, on
+stderr and exit 1; ``status --exit-code`` exits 3 when something is left to do.
+
+The runner and SQLAlchemy are imported inside the commands, not when this module loads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import time
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+from click.core import ParameterSource
+
+from . import cli_output as out
+from .config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from .migration import Migration
+    from .planning import MigrationPlan
+    from .report import MigrationEvent, RunReport
+    from .runner import Migrator
+
+PROG_NAME = "uno-migrations"
+EXIT_ERROR = 1
+EXIT_PENDING = 3
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass
+class State:
+    """The global options given on the command line, before and after the command."""
+
+    options: dict[str, Any] = field(default_factory=dict)
+    verbose: int = 0
+    quiet: bool = False
+
+    def settings(self) -> Settings:
+        settings = load_settings(self.options)
+        if settings.config_file:
+            log.info("config file: %s", settings.config_file)
+        log.debug(
+            "settings: directories=%s table=%s schema=%s lock_timeout=%s",
+            list(settings.directories),
+            settings.table,
+            settings.schema,
+            settings.lock_timeout,
+        )
+        return settings
+
+    def migrator(
+        self, settings: Settings, listener: Callable[[MigrationEvent], None] | None = None
+    ) -> Migrator:
+        from .runner import Migrator
+
+        migrator = Migrator(
+            settings.require_url(),
+            settings.directories,
+            table=settings.table,
+            schema=settings.schema,
+            lock_timeout=settings.lock_timeout,
+            listener=listener,
+        )
+        log.info("database: %s", migrator.url)
+        return migrator
+
+    def echo(self, text: str = "") -> None:
+        if not self.quiet:
+            click.echo(text)
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Keep a global option given on the command line; a later one (after the command) wins."""
+    state = ctx.ensure_object(State)
+    name = str(param.name)
+    if ctx.get_parameter_source(name) is not ParameterSource.COMMANDLINE:
+        return value
+    if name == "verbose":
+        state.verbose += value
+    elif name == "quiet":
+        state.quiet = value
+    else:
+        state.options[name] = value
+    return value
+
+
+def global_options(f: Callable[..., T]) -> Callable[..., T]:
+    """Add the options accepted both before the command (on the group) and after it.
+
+    They do not reach the function: each stores itself on :class:`State` (see ``_remember``).
+    """
+    hidden: dict[str, Any] = {"expose_value": False, "callback": _remember}
+    options = [
+        click.option(
+            "--database-url",
+            "-u",
+            "database_url",
+            metavar="URL",
+            **hidden,
+            help="Database URL [env: UNO_MIGRATIONS_DATABASE_URL, then DATABASE_URL].",
+        ),
+        click.option(
+            "--directory",
+            "-d",
+            "directories",
+            multiple=True,
+            metavar="DIR",
+            **hidden,
+            help="Migrations directory; repeat for several [default: ./migrations].",
+        ),
+        click.option(
+            "--table", metavar="NAME", **hidden, help="Version table name [default: uno_migrations]."
+        ),
+        click.option(
+            "--schema",
+            metavar="NAME",
+            **hidden,
+            help="Schema (PostgreSQL) or database (MySQL) of the version table.",
+        ),
+        click.option(
+            "--config",
+            "config",
+            metavar="FILE",
+            **hidden,
+            help="Config file [default: [tool.uno_migrations] in the nearest pyproject.toml].",
+        ),
+        click.option(
+            "--lock-timeout",
+            "lock_timeout",
+            type=float,
+            metavar="SECONDS",
+            **hidden,
+            help="How long to wait for another run's lock [default: 60].",
+        ),
+        click.option(
+            "--verbose", "-v", count=True, **hidden, help="Log to stderr: -v info, -vv debug, -vvv SQL too."
+        ),
+        click.option("--quiet", "-q", is_flag=True, **hidden, help="Print errors only."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+class _Program(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)  # definition order, not alphabetical
+
+
+@click.group(cls=_Program, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="uno-migrations", prog_name=PROG_NAME)
+@global_options
+@click.pass_context
+def program(ctx: click.Context) -> None:
+    """Async database migrations for SQLAlchemy: SQL or Python, on PostgreSQL, MySQL/MariaDB and
+    SQLite.
+
+    Global options may come before or after the command.
+    """
+    ctx.ensure_object(State)
+
+
+def command(name: str, **attrs: Any) -> Callable[[Callable[..., None]], click.Command]:
+    """A subcommand taking the global options, logging set up, and errors turned into one line."""
+
+    def decorate(f: Callable[..., None]) -> click.Command:
+        @functools.wraps(f)
+        def run(**kwargs: Any) -> None:
+            ctx = click.get_current_context()
+            state = ctx.ensure_object(State)
+            with out.LoggingSetup(state.verbose, state.quiet):
+                try:
+                    f(state, **kwargs)
+                except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+                    raise
+                except Exception as exc:  # every failure becomes "error: ..." and exit 1
+                    out.error(exc, state.verbose)
+                    ctx.exit(EXIT_ERROR)
+
+        # Global options first in the list click reverses: the command's own come first in --help.
+        own = getattr(run, "__click_params__", [])
+        run.__click_params__ = []  # type: ignore[attr-defined]
+        global_options(run)
+        run.__click_params__.extend(own)  # type: ignore[attr-defined]
+        return program.command(name, **attrs)(run)
+
+    return decorate
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coroutine)
+
+
+def _plan(settings: Settings) -> tuple[MigrationPlan, str | None]:
+    """The plan without a database; with a URL, its engine picks SQL engine variants."""
+    from .discovery import discover
+    from .planning import order
+
+    if settings.database_url:
+        from .runner import Migrator
+
+        migrator = Migrator(settings.database_url, settings.directories)
+        return migrator.plan(), migrator.dialect
+    return order(discover(settings.directories)), None
+
+
+# -- create ------------------------------------------------------------------------------------
+
+
+@command("create", short_help="Write a new migration file.")
+@click.argument("name")
+@click.option(
+    "--type",
+    "kind",
+    type=click.Choice(["python", "class", "sql"]),
+    default="python",
+    show_default=True,
+    help="Function-based Python, class-based Python, or SQL.",
+)
+@click.option(
+    "--depends-on",
+    "depends_on",
+    multiple=True,
+    metavar="ID",
+    help="A migration (id or unique prefix) the new one depends on; repeatable.",
+)
+def create(state: State, name: str, kind: str, depends_on: Sequence[str]) -> None:
+    """Write <timestamp>_<slug>.<py|sql> into the first directory and print its path.
+
+    The file runs as written: its up and down steps are comments to fill in.
+    """
+    from .errors import MigrationError
+    from .templates import create_migration_file, next_version, slugify
+
+    settings = state.settings()
+    if not slugify(name):
+        raise click.UsageError(
+            f"cannot make a file name from {name!r}: it needs a letter or a digit",
+            ctx=click.get_current_context(),
+        )
+    dependencies = _resolve_existing(settings, depends_on)
+    version = next_version(settings.directories)
+    try:
+        path = create_migration_file(settings.directories[0], name, kind, dependencies, version=version)
+    except FileExistsError as exc:
+        raise MigrationError(f"{exc.filename} already exists; create never overwrites a file") from exc
+    state.echo(str(path))
+
+
+def _resolve_existing(settings: Settings, references: Sequence[str]) -> list[str]:
+    if not references:
+        return []
+    from .discovery import discover
+    from .planning import resolve_reference
+
+    ids = sorted(str(m.id) for m in discover(settings.directories))
+    return list(dict.fromkeys(resolve_reference(ref, ids) for ref in references))
+
+
+# -- migrate and rollback ----------------------------------------------------------------------
+
+
+@command("migrate", short_help="Apply pending migrations.")
+@click.option(
+    "--target", metavar="ID", help="Apply up to and including this migration (id or unique prefix)."
+)
+@click.option("--steps", type=click.IntRange(min=1), metavar="N", help="Apply at most N migrations.")
+@click.option("--fake", is_flag=True, help="Record the migrations as applied without running them.")
+@click.option("--dry-run", is_flag=True, help="Print the plan and the SQL; change nothing.")
+@click.option(
+    "--resume", is_flag=True, help="Continue a failed SQL migration after its last completed statement."
+)
+def migrate(
+    state: State, target: str | None, steps: int | None, fake: bool, dry_run: bool, resume: bool
+) -> None:
+    """Apply pending migrations in order, one line per migration with its time."""
+    settings = state.settings()
+    printer = out.RunPrinter("up", fake, quiet=state.quiet, verbose=state.verbose > 0)
+    migrator = state.migrator(settings, printer)
+    started = time.perf_counter()
+    try:
+        report = _run(migrator.migrate(target=target, steps=steps, fake=fake, dry_run=dry_run, resume=resume))
+    finally:
+        printer.close()
+    _finish(state, migrator, report, fake, started)
+
+
+@command("rollback", short_help="Revert applied migrations, newest first.")
+@click.option(
+    "--steps", type=click.IntRange(min=1), metavar="N", help="Revert the N most recent [default: 1]."
+)
+@click.option("--target", metavar="ID", help="Revert everything applied after this migration (it stays).")
+@click.option("--all", "everything", is_flag=True, help="Revert every applied migration.")
+@click.option("--fake", is_flag=True, help="Remove the records without running the down steps.")
+@click.option("--dry-run", is_flag=True, help="Print the plan and the SQL; change nothing.")
+def rollback(
+    state: State, steps: int | None, target: str | None, everything: bool, fake: bool, dry_run: bool
+) -> None:
+    """Revert the last migration, the last N, everything after a target, or all, newest first."""
+    given = {"--steps": steps is not None, "--target": target is not None, "--all": everything}
+    chosen = [name for name, on in given.items() if on]
+    if len(chosen) > 1:
+        raise click.UsageError(
+            f"give only one of --steps, --target and --all (got {' and '.join(chosen)})",
+            ctx=click.get_current_context(),
+        )
+    settings = state.settings()
+    printer = out.RunPrinter("down", fake, quiet=state.quiet, verbose=state.verbose > 0)
+    migrator = state.migrator(settings, printer)
+    started = time.perf_counter()
+    try:
+        report = _run(
+            migrator.rollback(steps=steps, target=target, all=everything, fake=fake, dry_run=dry_run)
+        )
+    finally:
+        printer.close()
+    _finish(state, migrator, report, fake, started)
+
+
+def _finish(state: State, migrator: Migrator, report: RunReport, fake: bool, started: float) -> None:
+    if state.quiet:
+        return
+    if report.dry_run:
+        out.dry_run(report)
+    else:
+        out.run_summary(report, fake, int((time.perf_counter() - started) * 1000))
+
+
+# -- status, info, history ---------------------------------------------------------------------
+
+
+@command("status", short_help="Show every migration and where it stands.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (see the docs for its shape).")
+@click.option("--exit-code", is_flag=True, help="Exit 3 when anything is pending, failed or modified.")
+def status(state: State, as_json: bool, exit_code: bool) -> None:
+    """Every migration: applied, pending (maybe out of order), failed, modified or missing."""
+    migrator = state.migrator(state.settings())
+    states = _run(migrator.status())
+    if as_json:
+        click.echo(json.dumps(out.status_document(migrator.url, states), indent=2))
+    elif not state.quiet:
+        out.status_table(migrator.url, states)
+    if exit_code and any(s.status in ("pending", "failed", "modified") for s in states):
+        click.get_current_context().exit(EXIT_PENDING)
+
+
+@command("info", short_help="Show one migration in detail, or list them all.")
+@click.argument("migration_id", metavar="[ID]", required=False)
+def info(state: State, migration_id: str | None) -> None:
+    """Details of migration ID (id or unique prefix), with its SQL statements; without ID, a
+    table of all. Needs no database; with a URL, its engine picks SQL engine variants.
+    """
+    plan, dialect = _plan(state.settings())
+    if migration_id is None:
+        if not state.quiet:
+            out.info_table(plan.migrations)
+        return
+    base = plan.get(plan.resolve(migration_id))
+    assert base is not None
+    loaded: Migration | None = None
+    if base.kind == "sql" or base.custom_checksum:
+        from .loader import load_migration
+
+        loaded = load_migration(base, dialect or "postgresql")
+    if not state.quiet:
+        out.info_detail(base, loaded, dialect or "postgresql")
+
+
+@command("history", short_help="Show what happened, oldest first.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (see the docs for its shape).")
+def history(state: State, as_json: bool) -> None:
+    """The log of every apply, revert, mark, unmark, repair and failure, oldest first."""
+    migrator = state.migrator(state.settings())
+    entries = _run(migrator.history())
+    if as_json:
+        click.echo(json.dumps(out.history_document(migrator.url, entries), indent=2))
+    elif not state.quiet:
+        out.history_table(migrator.url, entries)
+
+
+# -- verify and repair -------------------------------------------------------------------------
+
+
+@command("verify", short_help="Check checksums, missing files and failed attempts.")
+def verify(state: State) -> None:
+    """Check that applied migrations match their files; exit 1 on any problem."""
+    migrator = state.migrator(state.settings())
+    found = _run(migrator.verify())
+    if found:
+        if not state.quiet:
+            out.problems(found)
+        out.error_line(f"verify found {out.plural(len(found), 'problem')}")
+        click.get_current_context().exit(EXIT_ERROR)
+    state.echo(f"All {out.plural(len(migrator.plan()), 'migration')} verified")
+
+
+@command("repair", short_help="Accept changed files and forget failed attempts.")
+@click.argument("ids", metavar="[ID]...", nargs=-1)
+def repair(state: State, ids: Sequence[str]) -> None:
+    """Record the current checksum of modified migrations and forget failed attempts, of all or
+    of the given IDs.
+    """
+    migrator = state.migrator(state.settings())
+
+    async def run() -> tuple[dict[str, str], list[str]]:
+        before = {s.id: s.status for s in await migrator.status()}
+        return before, await migrator.repair(list(ids) if ids else None)
+
+    before, repaired = _run(run())
+    if not repaired:
+        state.echo("Nothing to repair")
+    for migration_id in repaired:
+        if before.get(migration_id) == "failed":
+            state.echo(f"Forgot the failed attempt of {migration_id}")
+        else:
+            state.echo(f"Recorded the new checksum of {migration_id}")
+
+
+def main(args: Sequence[str] | None = None) -> None:
+    """The console script ``uno-migrations``."""
+    program.main(args=args, prog_name=PROG_NAME)
+
+
+if __name__ == "__main__":
+    main()

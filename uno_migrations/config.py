@@ -1,0 +1,308 @@
+"""Settings for the command line: options, then environment, then a config file, then defaults.
+
+The config file is the ``[tool.uno_migrations]`` table of the nearest ``pyproject.toml`` (looked
+for from the current directory upwards), or the file named with ``--config``: a
+``pyproject.toml``, or any TOML file holding that table or the keys at its top level::
+
+    [tool.uno_migrations]
+    database_url = "postgresql://app:${DB_PASSWORD}@db/app"
+    directories = ["migrations"]       # relative to this file's folder
+    table = "uno_migrations"
+    schema = "public"
+    lock_timeout = 30
+
+No click here: the command line gathers its options and calls :func:`load_settings`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigurationError
+
+# tomllib is in the standard library from 3.11; tomli is the same parser for 3.10. Imported by
+# name so that type checking for 3.10 does not need tomli installed.
+tomllib: Any = importlib.import_module("tomllib" if sys.version_info >= (3, 11) else "tomli")
+
+__all__ = [
+    "DEFAULT_DIRECTORY",
+    "ENV_CONFIG",
+    "ENV_DATABASE_URL",
+    "ENV_DIRECTORY",
+    "ENV_LOCK_TIMEOUT",
+    "ENV_SCHEMA",
+    "ENV_TABLE",
+    "NO_URL_MESSAGE",
+    "Settings",
+    "expand_variables",
+    "find_config_file",
+    "load_settings",
+    "read_config_file",
+]
+
+DEFAULT_DIRECTORY = "migrations"
+ENV_DATABASE_URL = ("UNO_MIGRATIONS_DATABASE_URL", "DATABASE_URL")
+ENV_DIRECTORY = "UNO_MIGRATIONS_DIRECTORY"
+ENV_TABLE = "UNO_MIGRATIONS_TABLE"
+ENV_SCHEMA = "UNO_MIGRATIONS_SCHEMA"
+ENV_LOCK_TIMEOUT = "UNO_MIGRATIONS_LOCK_TIMEOUT"
+#: Every variable the settings read, for tests and documentation.
+ENV_CONFIG = (*ENV_DATABASE_URL, ENV_DIRECTORY, ENV_TABLE, ENV_SCHEMA, ENV_LOCK_TIMEOUT)
+NO_URL_MESSAGE = "no database URL: pass --database-url or set UNO_MIGRATIONS_DATABASE_URL"
+
+_KEYS = ("database_url", "directories", "table", "schema", "lock_timeout", "alembic_directories")
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the migrations are and which database they go to.
+
+    ``config_file`` names the file the settings were read from, if any. ``alembic_directories``
+    (config key only) is read for the Alembic compatibility layer.
+
+    >>> Settings(database_url="sqlite:///app.db").directories
+    ('migrations',)
+    """
+
+    database_url: str | None = None
+    directories: tuple[str, ...] = (DEFAULT_DIRECTORY,)
+    table: str = "uno_migrations"
+    schema: str | None = None
+    lock_timeout: float = 60.0
+    config_file: str | None = None
+    alembic_directories: tuple[str, ...] = ()
+
+    def require_url(self) -> str:
+        """The database URL, or a :class:`ConfigurationError` saying how to give one."""
+        if not self.database_url:
+            raise ConfigurationError(NO_URL_MESSAGE)
+        return self.database_url
+
+
+def load_settings(
+    options: Mapping[str, Any] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+) -> Settings:
+    """Merge ``options`` (command-line values; ``None`` or absent means not given) over ``environ``
+    over the config file over the defaults.
+
+    ``options`` may hold ``database_url``, ``directories``, ``table``, ``schema``,
+    ``lock_timeout`` and ``config`` (a path to the config file). ``cwd`` (default: the current
+    directory) is where the search for ``pyproject.toml`` starts and what ``--config`` is
+    relative to. Directories from the command line and the environment are kept as given;
+    those of a config file are relative to its folder, and returned relative to ``cwd`` when
+    they are inside it, else absolute.
+    """
+    given = {k: v for k, v in (options or {}).items() if v is not None and v != ()}
+    env = os.environ if environ is None else environ
+    base = Path(cwd) if cwd is not None else Path.cwd()
+
+    if "config" in given:
+        path: Path | None = base / Path(os.fspath(given["config"])).expanduser()
+        explicit = True
+    else:
+        path = find_config_file(base)
+        explicit = False
+    values: dict[str, Any] = {}
+    if path is not None:
+        values = read_config_file(path, explicit=explicit, cwd=base, expand=False)
+        values["config_file"] = _shown(path, base)
+
+    from_env = _from_environment(env)
+    if "database_url" in values and "database_url" not in from_env and "database_url" not in given:
+        # Expanded only when used: a variable the file names need not be set when a URL is given.
+        values["database_url"] = expand_variables(values["database_url"], env, where=values["config_file"])
+    values.update(from_env)
+    for key in ("database_url", "table", "schema"):
+        if key in given:
+            values[key] = str(given[key])
+    if "directories" in given:
+        values["directories"] = _as_directories(given["directories"], "--directory")
+    if "lock_timeout" in given:
+        values["lock_timeout"] = _as_timeout(given["lock_timeout"], "--lock-timeout")
+    return Settings(**values)
+
+
+def find_config_file(start: str | os.PathLike[str]) -> Path | None:
+    """The nearest ``pyproject.toml`` in ``start`` or one of its parents."""
+    folder = Path(start).resolve()
+    for candidate in (folder, *folder.parents):
+        path = candidate / "pyproject.toml"
+        if path.is_file():
+            return path
+    return None
+
+
+def read_config_file(
+    path: str | os.PathLike[str],
+    *,
+    explicit: bool = True,
+    environ: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    expand: bool = True,
+) -> dict[str, Any]:
+    """The settings a config file holds, checked, with directories resolved from its folder.
+
+    A ``pyproject.toml`` found by looking upwards (``explicit`` False) may lack the
+    ``[tool.uno_migrations]`` table; one named with ``--config`` must have it. Errors name the
+    file relative to ``cwd`` when it is inside it. ``expand`` replaces ``${NAME}`` in the URL
+    from ``environ``.
+    """
+    file = Path(path)
+    here = Path.cwd() if cwd is None else Path(cwd)
+    name = _shown(file, here)
+    try:
+        with open(file, "rb") as handle:
+            document: dict[str, Any] = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigurationError(f"config file not found: {name}") from None
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read config file {name}: {exc.strerror or exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"invalid TOML in {name}: {exc}") from exc
+
+    tool = document.get("tool")
+    table = tool.get("uno_migrations") if isinstance(tool, dict) else None
+    if table is None:
+        if file.name == "pyproject.toml" or tool is not None:
+            if explicit:
+                raise ConfigurationError(f"{name} has no [tool.uno_migrations] table")
+            return {}
+        table = document
+    if not isinstance(table, dict):
+        raise ConfigurationError(f"{name}: tool.uno_migrations must be a table")
+    unknown = sorted(set(table) - set(_KEYS))
+    if unknown:
+        raise ConfigurationError(f"{name}: unknown key(s) {', '.join(unknown)}; expected {', '.join(_KEYS)}")
+    env = os.environ if environ is None else environ
+    values = _check_file_values(table, name, file.resolve().parent, here)
+    if expand and "database_url" in values:
+        values["database_url"] = expand_variables(values["database_url"], env, where=name)
+    return values
+
+
+def _check_file_values(table: Mapping[str, Any], name: str, folder: Path, cwd: Path) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key in ("database_url", "table", "schema"):
+        if key in table:
+            value = table[key]
+            if not isinstance(value, str):
+                raise ConfigurationError(f"{name}: {key} must be a string, not {_type_name(value)}")
+            values[key] = value
+    for key in ("directories", "alembic_directories"):
+        if key in table:
+            entries = _as_directories(table[key], f"{name}: {key}")
+            values[key] = tuple(_shown(folder / Path(entry).expanduser(), cwd) for entry in entries)
+    if "lock_timeout" in table:
+        values["lock_timeout"] = _as_timeout(table["lock_timeout"], f"{name}: lock_timeout")
+    return values
+
+
+def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in ENV_DATABASE_URL:
+        if environ.get(name):
+            values["database_url"] = environ[name]
+            break
+    if environ.get(ENV_DIRECTORY):
+        entries = [entry for entry in environ[ENV_DIRECTORY].split(os.pathsep) if entry]
+        if entries:
+            values["directories"] = tuple(entries)
+    if environ.get(ENV_TABLE):
+        values["table"] = environ[ENV_TABLE]
+    if environ.get(ENV_SCHEMA):
+        values["schema"] = environ[ENV_SCHEMA]
+    if environ.get(ENV_LOCK_TIMEOUT):
+        values["lock_timeout"] = _as_timeout(environ[ENV_LOCK_TIMEOUT], ENV_LOCK_TIMEOUT)
+    return values
+
+
+def expand_variables(text: str, environ: Mapping[str, str], *, where: str = "the config file") -> str:
+    """Replace ``${NAME}`` and ``${NAME:-default}`` with environment values.
+
+    The default applies when the variable is unset or empty; an unset variable without a
+    default is a :class:`ConfigurationError` naming it.
+
+    >>> expand_variables("postgresql://app:${PW:-dev}@db/app", {})
+    'postgresql://app:dev@db/app'
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        value = environ.get(name)
+        if value:
+            return value
+        if default is not None:
+            return default
+        if value is not None:
+            return value
+        raise ConfigurationError(
+            f"environment variable {name} is not set (used in database_url in {where}); "
+            f"set it, or write ${{{name}:-default}}"
+        )
+
+    return _VARIABLE.sub(replace, text)
+
+
+def _as_directories(value: Any, what: str) -> tuple[str, ...]:
+    if isinstance(value, (str, os.PathLike)):
+        items: list[Any] = [value]
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    else:
+        raise ConfigurationError(f"{what} must be a list of directories or a string, not {_type_name(value)}")
+    result = []
+    for item in items:
+        if not isinstance(item, (str, os.PathLike)) or not os.fspath(item):
+            raise ConfigurationError(f"{what} must hold non-empty directory names, not {item!r}")
+        result.append(os.fspath(item))
+    if not result:
+        raise ConfigurationError(f"{what} is empty; give at least one directory")
+    return tuple(result)
+
+
+def _as_timeout(value: Any, what: str) -> float:
+    if isinstance(value, bool):
+        raise ConfigurationError(f"{what} must be a number of seconds, not a boolean")
+    if isinstance(value, (int, float)):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            raise ConfigurationError(f"{what} must be a number of seconds, not {value!r}") from None
+    else:
+        raise ConfigurationError(f"{what} must be a number of seconds, not {_type_name(value)}")
+    if not number >= 0 or number == float("inf"):
+        raise ConfigurationError(f"{what} must be a finite number of seconds >= 0, not {value!r}")
+    return number
+
+
+def _shown(path: Path, cwd: Path) -> str:
+    """``path`` relative to ``cwd`` when inside it (shorter in output), else absolute."""
+    try:
+        return str(path.resolve().relative_to(cwd.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _type_name(value: Any) -> str:
+    names = {
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        bool: "a boolean",
+        list: "a list",
+        dict: "a table",
+    }
+    return names.get(type(value), type(value).__name__)
