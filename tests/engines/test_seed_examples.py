@@ -85,3 +85,29 @@ def _users_table(dialect: str) -> str:
         -- DOWN
         DROP TABLE users;
     """
+
+
+async def test_seed_examples_through_the_command_line(pg_db: TestDatabase, tmp_path: Path) -> None:
+    """The seed's README: every example runs through `uno-migrations migrate` and `rollback --all`."""
+    import os
+    import subprocess
+    import sys
+
+    script = Path(sys.executable).with_name("uno-migrations")
+    env = {**os.environ, "UNO_MIGRATIONS_DATABASE_URL": pg_db.url}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(script), "-d", str(SEED), *args], env=env, cwd=tmp_path, capture_output=True, text=True
+        )
+
+    migrate = cli("migrate")
+    assert migrate.returncode == 0, migrate.stderr
+    assert migrate.stdout.count("Applying ") == 10
+    assert "Applied 10 migrations" in migrate.stdout
+    status = cli("status", "--exit-code")
+    assert status.returncode == 0 and status.stdout.count(" applied ") == 10, status.stdout
+    rollback = cli("rollback", "--all")
+    assert rollback.returncode == 0, rollback.stderr
+    assert rollback.stdout.count("Reverting ") == 10
+    assert await pg_db.tables() == VERSION_TABLES
