@@ -241,3 +241,16 @@ def make_migrations(tmp_path: Path) -> Callable[..., Path]:
         return directory
 
     return make
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The command line, in-process, run from ``tmp_path`` with no settings from the environment."""
+    from cli_support import Cli
+
+    from uno_migrations.config import ENV_CONFIG
+
+    monkeypatch.chdir(tmp_path)
+    for name in ENV_CONFIG:
+        monkeypatch.delenv(name, raising=False)
+    return Cli(tmp_path)
