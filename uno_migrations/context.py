@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import inspect as sa_inspect
@@ -25,16 +26,15 @@ T = TypeVar("T")
 Params = Sequence[Any] | Mapping[str, Any] | None
 
 
-class StatementFailed(Exception):
-    """A statement failed inside a migration; the runner turns this into an ExecutionError."""
+@dataclass
+class FailedStatement:
+    """The statement that raised, kept by the context for the runner's error message."""
 
-    def __init__(self, statement: str, position: int | None, error: DBAPIError) -> None:
-        super().__init__(str(error))
-        self.statement = statement
-        self.position = position
-        self.error = error
-        #: The statement's first line in its file, for SQL migrations.
-        self.line: int | None = None
+    error: DBAPIError
+    statement: str
+    position: int | None
+    #: The statement's first line in its file, for SQL migrations.
+    line: int | None = None
 
 
 class SQLResult:
@@ -105,6 +105,8 @@ class MigrationContext:
         self.logger = logging.getLogger(f"uno_migrations.migration.{migration.base.id}")
         self.statements_done = 0
         self.resume_from = resume_from
+        #: The last statement that raised a database error (the error itself propagates as is).
+        self.failed: FailedStatement | None = None
         #: Called with the new count after each statement (the runner's progress record).
         self.on_statement: Callable[[int], Awaitable[None]] | None = None
         self._in_transaction = in_transaction
@@ -134,8 +136,9 @@ class MigrationContext:
         for statement in statements[start:]:
             try:
                 await self._run(statement.text, None)
-            except StatementFailed as failed:
-                failed.line = first_line + statement.line - 1
+            except DBAPIError:
+                if self.failed is not None:
+                    self.failed.line = first_line + statement.line - 1
                 raise
 
     async def _run(self, sql: str, params: Params) -> CursorResult[Any]:
@@ -146,7 +149,8 @@ class MigrationContext:
             else:
                 result = await self.connection.exec_driver_sql(sql, execution_options={"no_parameters": True})
         except DBAPIError as exc:
-            raise StatementFailed(sql, self.adapter.error_position(exc), exc) from exc
+            self._failed(exc, sql)
+            raise
         await self._done()
         return result
 
@@ -170,7 +174,8 @@ class MigrationContext:
         try:
             result = await self.connection.exec_driver_sql(bound, args)
         except DBAPIError as exc:
-            raise StatementFailed(text, self.adapter.error_position(exc), exc) from exc
+            self._failed(exc, text)
+            raise
         await self._done()
         return result.rowcount
 
@@ -194,7 +199,8 @@ class MigrationContext:
             try:
                 result = await reader.run_sync(open_cursor)
             except DBAPIError as exc:
-                raise StatementFailed(text, self.adapter.error_position(exc), exc) from exc
+                self._failed(exc, text)
+                raise
             try:
                 while True:
                     batch = await reader.run_sync(lambda _: result.fetchmany(batch_size))
@@ -223,9 +229,13 @@ class MigrationContext:
         try:
             result = await self.connection.execute(statement, parameters)
         except DBAPIError as exc:
-            raise StatementFailed(str(statement), self.adapter.error_position(exc), exc) from exc
+            self._failed(exc, str(statement))
+            raise
         await self._done()
         return SQLResult(result)
+
+    def _failed(self, error: DBAPIError, statement: str) -> None:
+        self.failed = FailedStatement(error, statement, self.adapter.error_position(error))
 
     async def _done(self) -> None:
         self.statements_done += 1
@@ -235,7 +245,7 @@ class MigrationContext:
     async def execute_transaction(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         """Run ``fn`` atomically: a savepoint inside the migration's transaction, else a transaction."""
         if self._in_transaction:
-            async with self.connection.begin_nested():
+            async with self.adapter.savepoint(self.connection):
                 return await fn(*args, **kwargs)
         await self.connection.commit()
         await self.connection.execution_options(isolation_level=self._default_isolation())
@@ -273,18 +283,20 @@ class MigrationContext:
         return await self.connection.run_sync(lambda c: sa_inspect(c).has_index(table, index, schema=schema))
 
 
-def execution_error(migration: Migration, exc: BaseException, statements_done: int) -> ExecutionError:
+def execution_error(migration: Migration, exc: BaseException, context: MigrationContext) -> ExecutionError:
+    """The one error a failed migration raises, with the failing statement when there is one."""
     if isinstance(exc, ExecutionError):
         return exc
-    if isinstance(exc, StatementFailed):
+    failed = context.failed
+    if failed is not None and failed.error is exc:
         return ExecutionError(
             migration.id,
             migration.base.path,
-            mask_secrets(driver_message(exc.error)),
-            statement=exc.statement,
-            position=exc.position,
-            statements_done=statements_done,
-            line=exc.line,
+            mask_secrets(driver_message(exc)),
+            statement=failed.statement,
+            position=failed.position,
+            statements_done=context.statements_done,
+            line=failed.line,
         )
     message = str(exc) if isinstance(exc, MigrationError) else f"{type(exc).__name__}: {exc}"
-    return ExecutionError(migration.id, migration.base.path, message, statements_done=statements_done)
+    return ExecutionError(migration.id, migration.base.path, message, statements_done=context.statements_done)

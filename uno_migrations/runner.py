@@ -238,7 +238,7 @@ class Migrator:
         except LockTimeoutError:
             raise
         except Exception as exc:
-            error = execution_error(migration, exc, context.statements_done)
+            error = execution_error(migration, exc, context)
             await self._record_failure(session, migration, error, _ms(started))
             self._emit("fail", migration.id, "up", index, total, _ms(started))
             raise error from exc
@@ -403,7 +403,7 @@ class Migrator:
             raise
         except Exception as exc:
             self._emit("fail", migration.id, "down", index, total, _ms(started))
-            raise execution_error(migration, exc, context.statements_done) from exc
+            raise execution_error(migration, exc, context) from exc
         ms = _ms(started)
         self._emit("done", migration.id, "down", index, total, ms)
         return MigrationRun(migration.id, migration.base.name, "down", action, ms, kind=migration.base.kind)

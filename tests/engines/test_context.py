@@ -285,3 +285,50 @@ async def test_trigger_bodies_are_not_split(db: TestDatabase, make_migrations: M
     assert await db.scalar("SELECT n FROM counters") == 2
     await migrator.rollback()
     assert "events" not in await db.tables()
+
+
+async def test_database_errors_are_sqlalchemy_errors_a_migration_can_catch(
+    db: TestDatabase, make_migrations: MakeDir
+) -> None:
+    await apply(
+        db,
+        make_migrations,
+        (
+            "1_catch.py",
+            """
+            from sqlalchemy.exc import DBAPIError
+
+            async def up(context):
+                await context.execute_sql("CREATE TABLE caught (id INTEGER)")
+
+                async def probe():
+                    await context.execute_sql("SELECT * FROM no_such_table")
+
+                try:
+                    await context.execute_transaction(probe)
+                except DBAPIError:
+                    await context.execute_sql("INSERT INTO caught (id) VALUES (1)")
+            """,
+        ),
+    )
+    assert await db.fetch("SELECT id FROM caught") == [(1,)]
+
+
+async def test_execute_transaction_around_ddl(db: TestDatabase, make_migrations: MakeDir) -> None:
+    """On MySQL the DDL commits implicitly (taking the savepoint with it): that must not fail."""
+    await apply(
+        db,
+        make_migrations,
+        (
+            "1_ddl.py",
+            """
+            async def up(context):
+                async def make():
+                    await context.execute_sql("CREATE TABLE made_in_savepoint (id INTEGER)")
+                    await context.execute_sql("INSERT INTO made_in_savepoint (id) VALUES (1)")
+
+                await context.execute_transaction(make)
+            """,
+        ),
+    )
+    assert await db.fetch("SELECT id FROM made_in_savepoint") == [(1,)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any, ClassVar, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -48,6 +49,10 @@ class DialectAdapter:
     async def begin(self, connection: AsyncConnection) -> None:
         """Called right after a migration's transaction begins, before its first statement."""
 
+    def savepoint(self, connection: AsyncConnection) -> AbstractAsyncContextManager[Any]:
+        """A savepoint inside the current transaction (``execute_transaction``)."""
+        return connection.begin_nested()
+
     async def lock(self, engine: AsyncEngine, key: str, timeout: float) -> RunLock:
         """Take the run-wide lock named ``key``, waiting at most ``timeout`` seconds."""
         return NoLock()
@@ -61,6 +66,9 @@ def driver_message(error: BaseException) -> str:
     """The database's own message, without SQLAlchemy's SQL echo and documentation link."""
     orig = getattr(error, "orig", None) or error
     cause = orig.__cause__ if orig.__cause__ is not None else orig
+    args: tuple[object, ...] = tuple(getattr(cause, "args", ()))
+    if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
+        return f"{args[1]} (error {args[0]})"  # MySQL drivers: (code, message)
     text = str(cause) or type(cause).__name__
     if text.startswith("<class "):
         text = text.split(">: ", 1)[-1]

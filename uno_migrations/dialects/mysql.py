@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..errors import LockTimeoutError
 from .base import DialectAdapter, RunLock
+
+log = logging.getLogger(__name__)
+_SAVEPOINTS = itertools.count(1)
 
 _HOLDER = text(
     "SELECT p.ID, p.USER, p.HOST FROM information_schema.PROCESSLIST p WHERE p.ID = IS_USED_LOCK(:name)"
@@ -51,3 +59,22 @@ class MySQLAdapter(DialectAdapter):
         except BaseException:
             await connection.close()
             raise
+
+    @asynccontextmanager
+    async def savepoint(self, connection: AsyncConnection) -> AsyncIterator[None]:
+        # DDL commits implicitly and ends the savepoint with it; SQLAlchemy's nested transaction
+        # would then be left unusable, so the savepoint is handled here and its loss tolerated.
+        name = f"uno_savepoint_{next(_SAVEPOINTS)}"
+        await connection.exec_driver_sql(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            try:
+                await connection.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {name}")
+            except DBAPIError:
+                log.warning("could not roll back to %s: a DDL statement had committed it", name)
+            raise
+        try:
+            await connection.exec_driver_sql(f"RELEASE SAVEPOINT {name}")
+        except DBAPIError:
+            log.debug("%s was already released by an implicit commit", name)
