@@ -30,6 +30,7 @@ from .errors import (
 from .migration import Migration, MigrationBase, MigrationStatus, create_migration
 from .report import MigrationEvent, MigrationRun, MigrationState, Problem, RunReport
 from .runner import Migrator
+from .sources import DirectorySource, MigrationSource
 from .version_table import AppliedMigration, LogEntry
 
 __version__ = "0.1.0"
@@ -40,6 +41,7 @@ __all__ = [
     "ConfigurationError",
     "DatabaseConnectionError",
     "DependencyCycleError",
+    "DirectorySource",
     "DiscoveryError",
     "DuplicateMigrationError",
     "ExecutionError",
@@ -54,6 +56,7 @@ __all__ = [
     "MigrationError",
     "MigrationEvent",
     "MigrationRun",
+    "MigrationSource",
     "MigrationState",
     "MigrationStatus",
     "Migrator",

@@ -14,20 +14,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from .connection import async_url, mask_url
 from .context import MigrationContext, execution_error
 from .dialects import get_adapter
-from .discovery import discover
 from .errors import (
     ChecksumMismatchError,
+    DuplicateMigrationError,
     ExecutionError,
     FailedMigrationError,
     IrreversibleMigrationError,
     LockTimeoutError,
     MigrationError,
 )
-from .loader import load_migration
 from .migration import Migration, MigrationBase, SQLMigration
 from .planning import MigrationPlan, order, plan_migrate, plan_rollback
 from .report import MigrationEvent, MigrationRun, MigrationState, Problem, RunReport, planned_run
 from .session import Session, open_session
+from .sources import DirectorySource, MigrationSource
 from .status import migration_states, problems
 from .version_table import AppliedMigration, LogEntry, VersionTable, current_actor
 
@@ -63,6 +63,7 @@ class Migrator:
         schema: str | None = None,
         lock_timeout: float = 60.0,
         listener: Listener | None = None,
+        sources: Sequence[MigrationSource] = (),
     ) -> None:
         self._url: URL | None = None
         self._engine: AsyncEngine | None = None
@@ -78,6 +79,8 @@ class Migrator:
                 f"Migrator needs an AsyncEngine, an AsyncConnection or a URL, not {type(bind).__name__}"
             )
         self.directories = _directories(directories)
+        self.sources: list[MigrationSource] = [DirectorySource(self.directories), *sources]
+        self._source_of: dict[str, MigrationSource] = {}
         self.version_table = VersionTable(table, schema)
         self.lock_timeout = lock_timeout
         self.listener = listener
@@ -104,8 +107,20 @@ class Migrator:
         return mask_url(engine.url) if engine is not None else ""
 
     def plan(self) -> MigrationPlan:
-        """Read the directories and order every migration; touches no database."""
-        return order(discover(self.directories, self.dialect))
+        """Read every source and order all migrations; touches no database."""
+        dialect = self.dialect
+        found: list[MigrationBase] = []
+        source_of: dict[str, MigrationSource] = {}
+        for source in self.sources:
+            for base in source.discover(dialect):
+                mid = str(base.id)
+                if mid in source_of:
+                    other = next(m for m in found if m.id == mid)
+                    raise DuplicateMigrationError(mid, [str(other.path), str(base.path)])
+                source_of[mid] = source
+                found.append(base)
+        self._source_of = source_of
+        return order(found)
 
     def _session(self) -> AbstractAsyncContextManager[Session]:
         bind = self._connection or self._engine or self._url
@@ -173,7 +188,7 @@ class Migrator:
         return report
 
     def _load(self, base: MigrationBase, dialect: str) -> Migration:
-        return load_migration(base, dialect)
+        return self._source_of[str(base.id)].load(base, dialect)
 
     def _checksum_of(self, dialect: str) -> Callable[[MigrationBase], str]:
         """Current checksums; a class that overrides get_checksum() has to be imported."""
