@@ -6,32 +6,90 @@
 
 from __future__ import annotations
 
-from .api import migrate, migrate_sync
-from .context import MigrationContext, SQLResult
-from .errors import (
-    ChecksumMismatchError,
-    ConfigurationError,
-    DatabaseConnectionError,
-    DependencyCycleError,
-    DiscoveryError,
-    DuplicateMigrationError,
-    ExecutionError,
-    FailedMigrationError,
-    InvalidMigrationError,
-    IrreversibleMigrationError,
-    LockTimeoutError,
-    MigrationError,
-    ParameterError,
-    PlanningError,
-    SQLScriptError,
-    UnknownDependencyError,
-    UnknownMigrationError,
-)
-from .migration import Migration, MigrationBase, MigrationStatus, create_migration
-from .report import MigrationEvent, MigrationRun, MigrationState, Problem, RunReport
-from .runner import Migrator
-from .sources import DirectorySource, MigrationSource
-from .version_table import AppliedMigration, LogEntry
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .api import migrate, migrate_sync
+    from .context import MigrationContext, SQLResult
+    from .errors import (
+        ChecksumMismatchError,
+        ConfigurationError,
+        DatabaseConnectionError,
+        DependencyCycleError,
+        DiscoveryError,
+        DuplicateMigrationError,
+        ExecutionError,
+        FailedMigrationError,
+        InvalidMigrationError,
+        IrreversibleMigrationError,
+        LockTimeoutError,
+        MigrationError,
+        ParameterError,
+        PlanningError,
+        SQLScriptError,
+        UnknownDependencyError,
+        UnknownMigrationError,
+    )
+    from .migration import Migration, MigrationBase, MigrationStatus, create_migration
+    from .report import MigrationEvent, MigrationRun, MigrationState, Problem, RunReport
+    from .runner import Migrator
+    from .sources import DirectorySource, MigrationSource
+    from .version_table import AppliedMigration, LogEntry
+
+# Importing the package must stay cheap (the command line's --help loads it): each public name is
+# imported from its module on first use.
+_EXPORTS = {
+    "AppliedMigration": "version_table",
+    "ChecksumMismatchError": "errors",
+    "ConfigurationError": "errors",
+    "DatabaseConnectionError": "errors",
+    "DependencyCycleError": "errors",
+    "DirectorySource": "sources",
+    "DiscoveryError": "errors",
+    "DuplicateMigrationError": "errors",
+    "ExecutionError": "errors",
+    "FailedMigrationError": "errors",
+    "InvalidMigrationError": "errors",
+    "IrreversibleMigrationError": "errors",
+    "LockTimeoutError": "errors",
+    "LogEntry": "version_table",
+    "Migration": "migration",
+    "MigrationBase": "migration",
+    "MigrationContext": "context",
+    "MigrationError": "errors",
+    "MigrationEvent": "report",
+    "MigrationRun": "report",
+    "MigrationSource": "sources",
+    "MigrationState": "report",
+    "MigrationStatus": "migration",
+    "Migrator": "runner",
+    "ParameterError": "errors",
+    "PlanningError": "errors",
+    "Problem": "report",
+    "RunReport": "report",
+    "SQLResult": "context",
+    "SQLScriptError": "errors",
+    "UnknownDependencyError": "errors",
+    "UnknownMigrationError": "errors",
+    "create_migration": "migration",
+    "migrate": "api",
+    "migrate_sync": "api",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'uno_migrations' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
+
 
 __version__ = "0.1.0"
 
