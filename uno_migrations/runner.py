@@ -7,8 +7,10 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from .connection import async_url, mask_url
@@ -172,15 +174,16 @@ class Migrator:
                 if dry_run:
                     report.runs = [planned_run(m, "up") for m in loaded]
                     return report
+                if resume and not fake:
+                    for migration in loaded:  # refuse before anything runs, not half-way
+                        if migration.id in failed:
+                            self._resume_point(migration, failed[migration.id])
                 if todo and not applied:
                     async with session.transaction():
                         await self.version_table.create(session.connection)
                 for index, migration in enumerate(loaded):
-                    resume_from = 0
                     row = failed.get(migration.id)
-                    if row is not None and resume and not fake:
-                        resume_from = self._resume_point(migration, row)
-                    run = await self._apply(session, migration, index, len(loaded), fake, resume_from)
+                    run = await self._apply(session, migration, index, len(loaded), fake, row)
                     if run is None:
                         report.skipped.append(migration.id)
                     else:
@@ -219,31 +222,52 @@ class Migrator:
         return row.statements_done
 
     async def _apply(
-        self, session: Session, migration: Migration, index: int, total: int, fake: bool, resume_from: int
+        self,
+        session: Session,
+        migration: Migration,
+        index: int,
+        total: int,
+        fake: bool,
+        failed_row: AppliedMigration | None,
     ) -> MigrationRun | None:
         base = migration.base
         action = "mark" if fake else "apply"
         self._emit("start", migration.id, "up", index, total)
+        resume_from = 0 if failed_row is None or fake else self._resume_point(migration, failed_row)
         context = MigrationContext(
             session.connection, session.adapter, migration, "up", resume_from=resume_from
         )
+        write_ahead = not fake and not session.adapter.transactional_ddl
+        has_row = failed_row is not None
         started = time.perf_counter()
         try:
-            if not fake and not session.adapter.transactional_ddl:
-                await self._write_ahead(session, context)
-            if fake or self._transactional(session, migration):
+            if fake or base.transactional:
+                failure: Exception | None = None
                 async with session.transaction():
                     if session.adapter.lock_per_migration and await self.version_table.is_applied(
                         session.connection, migration.id
                     ):
                         self._emit("skip", migration.id, "up", index, total)
                         return None
+                    if write_ahead:
+                        await self._write_ahead(session, context, replace=has_row)
                     if not fake:
-                        await migration.apply(context)
-                    await self.version_table.record(
-                        session.connection, base, action=action, execution_ms=_ms(started), actor=self.actor
-                    )
+                        failure = await self._run_step(session, context, migration.apply)
+                    if failure is None:
+                        await self.version_table.record(
+                            session.connection,
+                            base,
+                            action=action,
+                            execution_ms=_ms(started),
+                            actor=self.actor,
+                            replace=write_ahead or has_row,
+                        )
+                if failure is not None:
+                    raise failure
             else:
+                if write_ahead:
+                    async with session.transaction():
+                        await self._write_ahead(session, context, replace=has_row)
                 context._in_transaction = False
                 await session.outside_transaction(lambda: migration.apply(context))
                 async with session.transaction():
@@ -261,25 +285,50 @@ class Migrator:
         self._emit("done", migration.id, "up", index, total, ms)
         return MigrationRun(migration.id, base.name, "up", action, ms, kind=base.kind)
 
-    async def _write_ahead(self, session: Session, context: MigrationContext) -> None:
-        """Without transactional DDL, record the attempt as ``failed`` before it starts.
+    async def _run_step(
+        self, session: Session, context: MigrationContext, step: Callable[[MigrationContext], Any]
+    ) -> Exception | None:
+        """Run a migration's step inside its transaction.
 
-        A run killed half-way then leaves a row that ``status`` shows and ``migrate`` refuses to
-        pass. SQL migrations run in autocommit here, so their row also counts each statement as
-        it completes: exactly what ``migrate --resume`` skips.
+        Where DDL commits implicitly (MySQL), a failing SQL migration returns its error instead of
+        raising, so that the statements before the failing one are committed together with the
+        count of them: the database then holds exactly the first ``statements_done`` statements,
+        and ``migrate --resume`` continues after them.
+        """
+        keep_done = not session.adapter.transactional_ddl and isinstance(context.migration, SQLMigration)
+        if not keep_done:
+            await step(context)
+            return None
+        try:
+            await step(context)
+        except DBAPIError as exc:
+            await self.version_table.set_statements_done(
+                session.connection, context.migration.id, context.statements_done
+            )
+            return exc
+        return None
+
+    async def _write_ahead(self, session: Session, context: MigrationContext, replace: bool) -> None:
+        """Where DDL commits implicitly, record the attempt as ``failed`` before it starts.
+
+        The row is written in the migration's transaction: the first DDL statement commits it
+        (a run killed after that leaves a row that ``status`` shows and ``migrate`` refuses to
+        pass), and a migration that changed nothing before failing takes it back with it. SQL
+        migrations also count each statement in the row, so every implicit commit carries the
+        count of what it commits.
         """
         migration = context.migration
-        async with session.transaction():
-            await self.version_table.record(
-                session.connection,
-                migration.base,
-                action=None,
-                execution_ms=0,
-                actor=self.actor,
-                status="failed",
-                statements_done=context.resume_from,
-            )
-        if not self._transactional(session, migration):
+        await self.version_table.record(
+            session.connection,
+            migration.base,
+            action=None,
+            execution_ms=0,
+            actor=self.actor,
+            status="failed",
+            statements_done=context.resume_from,
+            replace=replace,
+        )
+        if isinstance(migration, SQLMigration):
             connection, table = session.connection, self.version_table
 
             async def progress(done: int) -> None:
@@ -287,40 +336,25 @@ class Migrator:
 
             context.on_statement = progress
 
-    @staticmethod
-    def _transactional(session: Session, migration: Migration) -> bool:
-        # Without transactional DDL (MySQL) an SQL migration runs statement by statement in
-        # autocommit, so the statements counted as done are exactly those that persisted and
-        # `migrate --resume` can continue after them.
-        if not session.adapter.transactional_ddl and isinstance(migration, SQLMigration):
-            return False
-        return migration.base.transactional
-
     async def _record_failure(
         self, session: Session, migration: Migration, error: ExecutionError, ms: int
     ) -> None:
-        """Log the failure; on MySQL also keep a ``failed`` row with the statements completed."""
+        """Log the failure; where DDL commits implicitly, keep the row of a partial attempt."""
         try:
             if session.connection.in_transaction() and not session.external_transaction:
                 await session.connection.rollback()
             async with session.transaction():
-                if not session.adapter.transactional_ddl and error.statements_done > 0:
-                    # Some statements persisted: keep the failed row (for --resume or repair).
-                    await self.version_table.record(
-                        session.connection,
-                        migration.base,
-                        action="fail",
-                        execution_ms=ms,
-                        actor=self.actor,
-                        status="failed",
-                        statements_done=error.statements_done,
-                    )
-                else:
-                    if not session.adapter.transactional_ddl:
+                if not session.adapter.transactional_ddl:
+                    if error.statements_done == 0:
                         await self.version_table.forget(session.connection, migration.id)
-                    await self.version_table.append_log(
-                        session.connection, migration.id, "fail", self.actor, ms, migration.base.checksum
-                    )
+                    else:
+                        # Kept only if the attempt committed something (its row went with it).
+                        await self.version_table.set_statements_done(
+                            session.connection, migration.id, error.statements_done
+                        )
+                await self.version_table.append_log(
+                    session.connection, migration.id, "fail", self.actor, ms, migration.base.checksum
+                )
         except Exception:  # the original failure matters more than a failure to record it
             log.warning("could not record the failure of %s", migration.id, exc_info=True)
 
@@ -387,7 +421,7 @@ class Migrator:
         context = MigrationContext(session.connection, session.adapter, migration, "down")
         started = time.perf_counter()
         try:
-            if fake or self._transactional(session, migration):
+            if fake or migration.base.transactional:
                 async with session.transaction():
                     if session.adapter.lock_per_migration and not await self.version_table.is_applied(
                         session.connection, migration.id

@@ -184,11 +184,17 @@ class VersionTable:
         actor: str,
         status: str = "applied",
         statements_done: int = 0,
+        replace: bool | None = None,
     ) -> None:
-        """Write (or overwrite) the migration's row and append ``action`` (if any) to the log."""
+        """Write the migration's row and append ``action`` (if any) to the log.
+
+        An existing row is deleted first, unless ``replace`` is False (the caller knows there is
+        none: one statement less per migration).
+        """
         now = utcnow()
         t = self.migrations
-        await connection.execute(delete(t).where(t.c.id == base.id))
+        if replace is not False:
+            await connection.execute(delete(t).where(t.c.id == base.id))
         await connection.execute(
             insert(t).values(
                 id=base.id,
