@@ -30,7 +30,7 @@ Params = Sequence[Any] | Mapping[str, Any] | None
 class FailedStatement:
     """The statement that raised, kept by the context for the runner's error message."""
 
-    error: DBAPIError
+    error: BaseException
     statement: str
     position: int | None
     #: The statement's first line in its file, for SQL migrations.
@@ -135,11 +135,12 @@ class MigrationContext:
         self.statements_done = start
         for statement in statements[start:]:
             try:
-                await self._run(statement.text, None)
-            except DBAPIError:
-                if self.failed is not None:
-                    self.failed.line = first_line + statement.line - 1
+                await self.adapter.run_statement(self.connection, statement.text)
+            except Exception as exc:
+                self._failed(exc, statement.text)
+                self.failed.line = first_line + statement.line - 1  # type: ignore[union-attr]
                 raise
+            await self._done()
 
     async def _run(self, sql: str, params: Params) -> CursorResult[Any]:
         try:
@@ -234,7 +235,7 @@ class MigrationContext:
         await self._done()
         return SQLResult(result)
 
-    def _failed(self, error: DBAPIError, statement: str) -> None:
+    def _failed(self, error: BaseException, statement: str) -> None:
         self.failed = FailedStatement(error, statement, self.adapter.error_position(error))
 
     async def _done(self) -> None:

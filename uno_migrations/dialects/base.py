@@ -49,6 +49,10 @@ class DialectAdapter:
     async def begin(self, connection: AsyncConnection) -> None:
         """Called right after a migration's transaction begins, before its first statement."""
 
+    async def run_statement(self, connection: AsyncConnection, sql: str) -> None:
+        """Run one statement of an SQL migration: no parameters, no result wanted."""
+        await connection.exec_driver_sql(sql, execution_options={"no_parameters": True})
+
     def savepoint(self, connection: AsyncConnection) -> AbstractAsyncContextManager[Any]:
         """A savepoint inside the current transaction (``execute_transaction``)."""
         return connection.begin_nested()
