@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .migration import Migration
     from .sql_script import Statement
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 Params = Sequence[Any] | Mapping[str, Any] | None
 
@@ -134,6 +135,8 @@ class MigrationContext:
         """
         self.statements_done = start
         for statement in statements[start:]:
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("%s: statement %d: %s", self.migration.id, self.statements_done + 1, statement.text)
             try:
                 await self.adapter.run_statement(self.connection, statement.text)
             except Exception as exc:
