@@ -14,7 +14,6 @@ import logging
 import os
 import re
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
 from .errors import ConfigurationError, DuplicateMigrationError, InvalidMigrationError
 from .migration import MigrationBase
@@ -57,7 +56,7 @@ def discover(
     """
     found: dict[str, MigrationBase] = {}
     for directory in directories:
-        for base in _scan(Path(directory), dialect):
+        for base in _scan(os.fspath(directory), dialect):
             assert base.id is not None
             other = found.get(base.id)
             if other is not None:
@@ -66,17 +65,17 @@ def discover(
     return sorted(found.values(), key=lambda m: (m.version or 0, m.id or ""))
 
 
-def _scan(directory: Path, dialect: str | None) -> Iterable[MigrationBase]:
-    if not directory.is_dir():
+def _scan(directory: str, dialect: str | None) -> Iterable[MigrationBase]:
+    if not os.path.isdir(directory):
         raise ConfigurationError(f"migrations directory not found: {directory}")
-    main: dict[str, tuple[Path, str]] = {}
-    variants: dict[str, dict[str, Path]] = {}
+    main: dict[str, tuple[str, str]] = {}
+    variants: dict[str, dict[str, str]] = {}
     with os.scandir(directory) as entries:
         for entry in entries:
             name = entry.name
             if name.startswith((".", "_")) or not name.endswith((".py", ".sql")):
                 continue
-            path = directory / name
+            path = os.path.join(directory, name)
             match = FILE_PATTERN.fullmatch(name)
             if match:
                 stem = name.rsplit(".", 1)[0]
@@ -105,14 +104,15 @@ def _scan(directory: Path, dialect: str | None) -> Iterable[MigrationBase]:
             yield _read_python(stem, path)
 
 
-def _read_bytes(path: Path) -> bytes:
+def _read_bytes(path: str) -> bytes:
     try:
-        return path.read_bytes()
+        with open(path, "rb") as handle:
+            return handle.read()
     except OSError as exc:
         raise InvalidMigrationError(str(path), f"cannot read file: {exc.strerror or exc}") from exc
 
 
-def _new_base(stem: str, path: Path, kind: str, data: bytes) -> MigrationBase:
+def _new_base(stem: str, path: str, kind: str, data: bytes) -> MigrationBase:
     version, slug = stem.split("_", 1)
     return MigrationBase(
         id=stem,
@@ -120,11 +120,11 @@ def _new_base(stem: str, path: Path, kind: str, data: bytes) -> MigrationBase:
         version=int(version),
         checksum=checksum(data),
         kind=kind,
-        path=str(path),
+        path=path,
     )
 
 
-def _read_sql(stem: str, path: Path) -> MigrationBase:
+def _read_sql(stem: str, path: str) -> MigrationBase:
     data = _read_bytes(path)
     if not data.strip():
         raise InvalidMigrationError(str(path), "empty SQL file (no statements)")
@@ -160,7 +160,7 @@ def _split_list(value: str) -> list[str]:
     return [item for item in re.split(r"[\s,]+", value) if item]
 
 
-def _read_python(stem: str, path: Path) -> MigrationBase:
+def _read_python(stem: str, path: str) -> MigrationBase:
     data = _read_bytes(path)
     kind = "class" if _PY_CLASS.search(data) else "python"
     base = _new_base(stem, path, kind, data)
@@ -186,7 +186,7 @@ def _read_python(stem: str, path: Path) -> MigrationBase:
     return base
 
 
-def _read_literals(base: MigrationBase, text: str, path: Path) -> None:
+def _read_literals(base: MigrationBase, text: str, path: str) -> None:
     """Fill dependencies, description and transactional from literal assignments and calls."""
     try:
         tree = ast.parse(text, filename=str(path))
@@ -222,7 +222,7 @@ def _call_name(func: ast.expr) -> str | None:
     return None
 
 
-def _apply_literal(base: MigrationBase, key: str, node: ast.expr, path: Path) -> None:
+def _apply_literal(base: MigrationBase, key: str, node: ast.expr, path: str) -> None:
     if key not in ("name", "description", "dependencies", "tags", "transactional", "id"):
         return
     try:

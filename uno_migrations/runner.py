@@ -83,7 +83,7 @@ class Migrator:
         self.directories = _directories(directories)
         self.sources: list[MigrationSource] = [DirectorySource(self.directories), *sources]
         self._source_of: dict[str, MigrationSource] = {}
-        self.version_table = VersionTable(table, schema)
+        self.version_table = VersionTable(table, schema, self.dialect)
         self.lock_timeout = lock_timeout
         self.listener = listener
         self.actor = current_actor()
@@ -107,6 +107,13 @@ class Migrator:
             return mask_url(self._url)
         engine = self._engine or (self._connection.engine if self._connection else None)
         return mask_url(engine.url) if engine is not None else ""
+
+    @property
+    def bind(self) -> AsyncEngine | AsyncConnection | URL:
+        """What the migrator connects through: the engine or connection given, or the async URL."""
+        bind = self._connection or self._engine or self._url
+        assert bind is not None
+        return bind
 
     def plan(self) -> MigrationPlan:
         """Read every source and order all migrations; touches no database."""

@@ -28,16 +28,27 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import mysql
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.schema import CreateSchema
+from sqlalchemy.types import TypeEngine
 
 from .errors import ConfigurationError
 from .migration import MigrationBase
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,59}")
-#: Microsecond precision on MySQL too, so the apply order survives in applied_at.
-_TIMESTAMP = DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+
+
+def _timestamp(dialect: str | None) -> TypeEngine[Any]:
+    """Timezone-aware timestamps; microseconds on MySQL too, so the apply order survives.
+
+    The MySQL type is only imported for MySQL: the dialect package costs start-up time.
+    """
+    if dialect not in (None, "mysql", "mariadb"):
+        return DateTime(timezone=True)
+    from sqlalchemy.dialects import mysql
+
+    return DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+
 
 ACTIONS = ("apply", "revert", "mark", "unmark", "repair", "fail")
 
@@ -100,10 +111,13 @@ class LogEntry:
 class VersionTable:
     """The version table ``name`` and its log ``name_log``, in ``schema`` when given."""
 
-    def __init__(self, name: str = "uno_migrations", schema: str | None = None) -> None:
+    def __init__(
+        self, name: str = "uno_migrations", schema: str | None = None, dialect: str | None = None
+    ) -> None:
         self.name = validate_identifier(name, "table")
         self.schema = None if schema is None else validate_identifier(schema, "schema")
         self.metadata = MetaData(schema=self.schema)
+        timestamp = _timestamp(dialect)
         self.migrations = Table(
             self.name,
             self.metadata,
@@ -114,7 +128,7 @@ class VersionTable:
             Column("checksum", String(128), nullable=False),
             Column("status", String(16), nullable=False),
             Column("statements_done", Integer, nullable=False),
-            Column("applied_at", _TIMESTAMP, nullable=False),
+            Column("applied_at", timestamp, nullable=False),
             Column("execution_ms", Integer, nullable=False),
             Column("applied_by", String(255), nullable=False),
         )
@@ -124,7 +138,7 @@ class VersionTable:
             Column("seq", Integer, primary_key=True, autoincrement=True),
             Column("migration_id", String(255), nullable=False, index=True),
             Column("action", String(16), nullable=False),
-            Column("at", _TIMESTAMP, nullable=False),
+            Column("at", timestamp, nullable=False),
             Column("execution_ms", Integer, nullable=True),
             Column("checksum", String(128), nullable=True),
             Column("actor", String(255), nullable=False),
@@ -154,19 +168,8 @@ class VersionTable:
         query = select(t).order_by(t.c.applied_at, t.c.id)
         rows = (await connection.execute(query)).all()
         return {
-            row.id: AppliedMigration(
-                id=row.id,
-                name=row.name,
-                description=row.description,
-                kind=row.kind,
-                checksum=row.checksum,
-                status=row.status,
-                statements_done=row.statements_done,
-                applied_at=_aware(row.applied_at),
-                execution_ms=row.execution_ms,
-                applied_by=row.applied_by,
-            )
-            for row in rows
+            r[0]: AppliedMigration(r[0], r[1], r[2], r[3], r[4], r[5], r[6], _aware(r[7]), r[8], r[9])
+            for r in rows
         }
 
     async def is_applied(self, connection: AsyncConnection, migration_id: str) -> bool:
