@@ -169,19 +169,23 @@ class MigrationContext:
         text = statements[0].text
         first = rows[0]
         # Bind once with the row's own keys/positions as values to learn where each value goes.
+        args: Sequence[Sequence[Any]]
         if isinstance(first, Mapping):
             bound, names = self.adapter.bind(text, {key: key for key in first})
             args = [tuple(row[name] for name in names) for row in rows]
         else:
             bound, positions = self.adapter.bind(text, list(range(len(first))))
-            args = [tuple(row[i] for i in positions) for row in rows]
+            if positions == tuple(range(len(first))):
+                args = rows  # type: ignore[assignment]  # already in the driver's order
+            else:
+                args = [tuple(row[i] for i in positions) for row in rows]
         try:
-            result = await self.connection.exec_driver_sql(bound, args)
+            count = await self.adapter.execute_many(self.connection, bound, args)
         except DBAPIError as exc:
             self._failed(exc, text)
             raise
         await self._done()
-        return result.rowcount
+        return count
 
     async def iterate(
         self, sql: str, params: Params = None, batch_size: int = 1000

@@ -53,6 +53,11 @@ class DialectAdapter:
         """Run one statement of an SQL migration: no parameters, no result wanted."""
         await connection.exec_driver_sql(sql, execution_options={"no_parameters": True})
 
+    async def execute_many(self, connection: AsyncConnection, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        """One statement, already in the driver's paramstyle, for many rows (executemany)."""
+        result = await connection.exec_driver_sql(sql, list(rows))
+        return result.rowcount
+
     def savepoint(self, connection: AsyncConnection) -> AbstractAsyncContextManager[Any]:
         """A savepoint inside the current transaction (``execute_transaction``)."""
         return connection.begin_nested()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..errors import LockTimeoutError
@@ -33,6 +35,18 @@ class SQLiteAdapter(DialectAdapter):
         cursor = await raw.driver_connection.execute(sql)  # type: ignore[union-attr]
         if cursor.description is not None:
             await cursor.close()
+
+    async def execute_many(self, connection: AsyncConnection, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        # sqlite3's executemany on aiosqlite's thread, in one trip; errors still reach the
+        # migration as SQLAlchemy's DBAPIError, as everywhere else.
+        raw = await connection.get_raw_connection()
+        try:
+            cursor = await raw.driver_connection.executemany(sql, rows)  # type: ignore[union-attr]
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(sql, None, exc, sqlite3.Error) from exc
+        count: int = cursor.rowcount
+        await cursor.close()
+        return count
 
     async def begin(self, connection: AsyncConnection) -> None:
         # Python's sqlite3 opens a transaction only before INSERT/UPDATE/DELETE, so DDL would run
