@@ -14,6 +14,7 @@ import asyncio
 import functools
 import json
 import logging
+import os
 import time
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
@@ -26,10 +27,11 @@ from . import cli_output as out
 from .config import Settings, load_settings
 
 if TYPE_CHECKING:
-    from .migration import Migration
+    from .migration import Migration, MigrationBase
     from .planning import MigrationPlan
     from .report import MigrationEvent, RunReport
     from .runner import Migrator
+    from .sources import MigrationSource
 
 PROG_NAME = "uno-migrations"
 EXIT_ERROR = 1
@@ -67,11 +69,12 @@ class State:
 
         migrator = Migrator(
             settings.require_url(),
-            settings.directories,
+            _directories(settings),
             table=settings.table,
             schema=settings.schema,
             lock_timeout=settings.lock_timeout,
             listener=listener,
+            sources=alembic_sources(settings),
         )
         log.info("database: %s", migrator.url)
         return migrator
@@ -119,6 +122,14 @@ def global_options(f: Callable[..., T]) -> Callable[..., T]:
             metavar="DIR",
             **hidden,
             help="Migrations directory; repeat for several [default: ./migrations].",
+        ),
+        click.option(
+            "--alembic-directory",
+            "alembic_directories",
+            multiple=True,
+            metavar="DIR",
+            **hidden,
+            help="Alembic versions directory to run as well; repeat for several.",
         ),
         click.option(
             "--table", metavar="NAME", **hidden, help="Version table name [default: uno_migrations]."
@@ -172,8 +183,12 @@ def program(ctx: click.Context) -> None:
     ctx.ensure_object(State)
 
 
-def command(name: str, **attrs: Any) -> Callable[[Callable[..., None]], click.Command]:
-    """A subcommand taking the global options, logging set up, and errors turned into one line."""
+def command(
+    name: str, group: click.Group | None = None, **attrs: Any
+) -> Callable[[Callable[..., None]], click.Command]:
+    """A subcommand (of ``group``, default the program) taking the global options, logging set up,
+    and errors turned into one line.
+    """
 
     def decorate(f: Callable[..., None]) -> click.Command:
         @functools.wraps(f)
@@ -194,7 +209,7 @@ def command(name: str, **attrs: Any) -> Callable[[Callable[..., None]], click.Co
         run.__click_params__ = []  # type: ignore[attr-defined]
         global_options(run)
         run.__click_params__.extend(own)  # type: ignore[attr-defined]
-        return program.command(name, **attrs)(run)
+        return (group or program).command(name, **attrs)(run)
 
     return decorate
 
@@ -205,15 +220,31 @@ def _run(coroutine: Coroutine[Any, Any, T]) -> T:
 
 def _plan(settings: Settings) -> tuple[MigrationPlan, str | None]:
     """The plan without a database; with a URL, its engine picks SQL engine variants."""
-    from .discovery import discover
     from .planning import order
 
     if settings.database_url:
         from .runner import Migrator
 
-        migrator = Migrator(settings.database_url, settings.directories)
+        migrator = Migrator(settings.database_url, _directories(settings), sources=alembic_sources(settings))
         return migrator.plan(), migrator.dialect
-    return order(discover(settings.directories)), None
+    return order(_discover_all(settings)), None
+
+
+def _directories(settings: Settings) -> tuple[str, ...]:
+    """The migrations directories; beside Alembic ones, a missing default ./migrations is no error."""
+    from .config import DEFAULT_DIRECTORY
+
+    directories = settings.directories
+    if settings.alembic_directories and directories == (DEFAULT_DIRECTORY,):
+        return directories if os.path.isdir(DEFAULT_DIRECTORY) else ()
+    return directories
+
+
+def _discover_all(settings: Settings) -> list[MigrationBase]:
+    from .sources import DirectorySource
+
+    sources = [DirectorySource(_directories(settings)), *alembic_sources(settings)]
+    return [base for source in sources for base in source.discover(None)]
 
 
 # -- create ------------------------------------------------------------------------------------
@@ -236,10 +267,29 @@ def _plan(settings: Settings) -> tuple[MigrationPlan, str | None]:
     metavar="ID",
     help="A migration (id or unique prefix) the new one depends on; repeatable.",
 )
-def create(state: State, name: str, kind: str, depends_on: Sequence[str]) -> None:
+@click.option(
+    "--autogenerate",
+    is_flag=True,
+    help="Write the steps from the difference between --metadata and the database (needs Alembic).",
+)
+@click.option(
+    "--metadata",
+    metavar="MODULE:ATTR",
+    help="The SQLAlchemy MetaData to compare, for --autogenerate (e.g. app.models:metadata).",
+)
+def create(
+    state: State,
+    name: str,
+    kind: str,
+    depends_on: Sequence[str],
+    autogenerate: bool,
+    metadata: str | None,
+) -> None:
     """Write <timestamp>_<slug>.<py|sql> into the first directory and print its path.
 
-    The file runs as written: its up and down steps are comments to fill in.
+    The file runs as written: its up and down steps are comments to fill in. With
+    --autogenerate, they hold the Alembic operations that take the database to --metadata and
+    back; when there is no difference, nothing is written.
     """
     from .errors import MigrationError
     from .templates import create_migration_file, next_version, slugify
@@ -250,8 +300,21 @@ def create(state: State, name: str, kind: str, depends_on: Sequence[str]) -> Non
             f"cannot make a file name from {name!r}: it needs a letter or a digit",
             ctx=click.get_current_context(),
         )
+    if autogenerate or metadata:
+        from .cli_alembic import check_autogenerate
+
+        check_autogenerate(autogenerate, metadata, kind)
     dependencies = _resolve_existing(settings, depends_on)
     version = next_version(settings.directories)
+    if metadata:
+        from .cli_alembic import autogenerate_file
+
+        generated = autogenerate_file(settings, name, metadata, dependencies, version)
+        if generated is None:
+            state.echo(f"Nothing to generate: the database already matches {metadata}")
+        else:
+            state.echo(str(generated))
+        return
     try:
         path = create_migration_file(settings.directories[0], name, kind, dependencies, version=version)
     except FileExistsError as exc:
@@ -262,10 +325,9 @@ def create(state: State, name: str, kind: str, depends_on: Sequence[str]) -> Non
 def _resolve_existing(settings: Settings, references: Sequence[str]) -> list[str]:
     if not references:
         return []
-    from .discovery import discover
     from .planning import resolve_reference
 
-    ids = sorted(str(m.id) for m in discover(settings.directories))
+    ids = sorted(str(m.id) for m in _discover_all(settings))
     return list(dict.fromkeys(resolve_reference(ref, ids) for ref in references))
 
 
@@ -426,6 +488,19 @@ def repair(state: State, ids: Sequence[str]) -> None:
             state.echo(f"Forgot the failed attempt of {migration_id}")
         else:
             state.echo(f"Recorded the new checksum of {migration_id}")
+
+
+def alembic_sources(settings: Settings) -> list[MigrationSource]:
+    """The Alembic versions directories as a source, when any are given."""
+    if not settings.alembic_directories:
+        return []
+    from .cli_alembic import sources
+
+    return sources(settings)
+
+
+# The `alembic` command group lives in its own module; importing it registers it.
+from . import cli_alembic  # noqa: E402, F401
 
 
 def main(args: Sequence[str] | None = None) -> None:

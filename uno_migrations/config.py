@@ -66,7 +66,7 @@ class Settings:
     """Where the migrations are and which database they go to.
 
     ``config_file`` names the file the settings were read from, if any. ``alembic_directories``
-    (config key only) is read for the Alembic compatibility layer.
+    (``--alembic-directory``) are Alembic versions directories, run through ``alembic_compat``.
 
     >>> Settings(database_url="sqlite:///app.db").directories
     ('migrations',)
@@ -96,8 +96,8 @@ def load_settings(
     """Merge ``options`` (command-line values; ``None`` or absent means not given) over ``environ``
     over the config file over the defaults.
 
-    ``options`` may hold ``database_url``, ``directories``, ``table``, ``schema``,
-    ``lock_timeout`` and ``config`` (a path to the config file). ``cwd`` (default: the current
+    ``options`` may hold ``database_url``, ``directories``, ``alembic_directories``, ``table``,
+    ``schema``, ``lock_timeout`` and ``config`` (a path to the config file). ``cwd`` (default: the current
     directory) is where the search for ``pyproject.toml`` starts and what ``--config`` is
     relative to. Directories from the command line and the environment are kept as given;
     those of a config file are relative to its folder, and returned relative to ``cwd`` when
@@ -128,6 +128,8 @@ def load_settings(
             values[key] = str(given[key])
     if "directories" in given:
         values["directories"] = _as_directories(given["directories"], "--directory")
+    if "alembic_directories" in given:
+        values["alembic_directories"] = _as_directories(given["alembic_directories"], "--alembic-directory")
     if "lock_timeout" in given:
         values["lock_timeout"] = _as_timeout(given["lock_timeout"], "--lock-timeout")
     return Settings(**values)

@@ -31,7 +31,8 @@ class MigrationStatus(str, enum.Enum):
 class MigrationBase:
     """What is known about a migration without running it.
 
-    ``kind`` is ``"python"`` (functions), ``"class"`` or ``"sql"``; ``path`` the file that will run
+    ``kind`` is ``"python"`` (functions), ``"class"``, ``"sql"``, or ``"alembic"`` for an Alembic
+    revision (from :mod:`alembic_compat`); ``path`` the file that will run
     (for an SQL engine variant, the variant). ``transactional`` False runs the migration outside
     a transaction. ``reversible`` tells whether it has a down step.
     """

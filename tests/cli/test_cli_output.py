@@ -167,7 +167,7 @@ def test_help_lists_the_commands_in_order(cli: Cli) -> None:
     result = cli("--help")
     assert result.exit_code == 0
     listed = [line.split()[0] for line in result.stdout.split("Commands:")[1].splitlines() if line.strip()]
-    assert listed == ["create", "migrate", "rollback", "status", "info", "history", "verify", "repair"]
+    assert listed == ["create", "migrate", "rollback", "status", "info", "history", "verify", "repair", "alembic"]
     create_help = cli("create", "--help").stdout
     assert "--depends-on ID" in create_help and "--database-url URL" in create_help
 

@@ -44,7 +44,9 @@ class MySQLAdapter(DialectAdapter):
 
     async def lock(self, engine: AsyncEngine, key: str, timeout: float) -> RunLock:
         # Lock names are limited to 64 characters; a digest keeps long schema.table keys unique.
-        name = "uno_migrations:" + hashlib.sha1(key.encode()).hexdigest()[:40]
+        # GET_LOCK names are server-wide: the database is part of the key.
+        scoped = f"{engine.url.database or ''}/{key}"
+        name = "uno_migrations:" + hashlib.sha1(scoped.encode()).hexdigest()[:40]
         connection = await engine.connect()
         try:
             await connection.execution_options(isolation_level="AUTOCOMMIT")

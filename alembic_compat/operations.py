@@ -1,0 +1,158 @@
+"""Alembic's ``Operations`` on a migration's own connection: the sync building block and its async call.
+
+:func:`operations` binds :class:`alembic.operations.Operations` to a synchronous SQLAlchemy
+``Connection`` (the one ``context.run_sync`` hands over), through Alembic's runtime
+``MigrationContext`` in online mode, and makes ``alembic.op`` mean it for the block.
+:func:`run_operations` is the async form a uno Python migration calls::
+
+    import sqlalchemy as sa
+    from alembic_compat import run_operations
+
+    def add_status(op):
+        op.add_column("users", sa.Column("status", sa.String(20)))
+
+    async def up(context):
+        await run_operations(context, add_status)
+
+Every statement runs on the migration's connection, inside its transaction where it has one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
+
+from alembic.operations import Operations
+from alembic.runtime.migration import MigrationContext as AlembicContext
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+
+from uno_migrations.context import FailedStatement, MigrationContext
+from uno_migrations.errors import MigrationError
+
+from .proxies import EnvironmentFactory, active
+
+T = TypeVar("T")
+
+
+class _RuntimeContext(AlembicContext):
+    """Alembic's runtime context on a connection whose transaction uno-migrations manages.
+
+    ``autocommit_block()`` needs the migration to run outside a transaction (a revision that
+    uses it is run that way; see :mod:`alembic_compat.revisions`): there it only commits what
+    SQLAlchemy began implicitly, since every statement is already committed on its own.
+    """
+
+    def __init__(self, connection: Connection, transactional: bool) -> None:
+        super().__init__(connection.dialect, connection, {"as_sql": False})
+        self._uno_transactional = transactional
+
+    @contextmanager
+    def autocommit_block(self) -> Iterator[None]:
+        if self._uno_transactional:
+            raise MigrationError(
+                "autocommit_block() needs the migration to run outside a transaction: "
+                "set transactional = False in the migration file"
+            )
+        connection = self.connection
+        assert connection is not None
+        if connection.in_transaction():
+            connection.commit()
+        yield
+        if connection.in_transaction():
+            connection.commit()
+
+
+@contextmanager
+def operations(
+    connection: Connection,
+    *,
+    transactional: bool = True,
+    environment: EnvironmentFactory | None = None,
+) -> Iterator[Operations]:
+    """Alembic ``Operations`` on ``connection``; ``alembic.op`` means them inside the block.
+
+    ``transactional`` says whether the caller runs the block inside a transaction (only
+    ``autocommit_block()`` cares). ``environment`` makes ``alembic.context`` available too.
+
+    >>> # def drop_legacy(connection):
+    >>> #     with operations(connection) as op:
+    >>> #         op.drop_table("legacy")
+    >>> # await context.run_sync(drop_legacy)
+    """
+    op = Operations(_runtime_context(connection, transactional))
+    with active(op, environment):
+        yield op
+
+
+#: Alembic's runtime context of each connection (per transaction mode), reused by the migrations
+#: of a run: making one costs more than most revisions' own statements.
+_contexts: WeakKeyDictionary[Connection, dict[bool, _RuntimeContext]] = WeakKeyDictionary()
+
+
+def _runtime_context(connection: Connection, transactional: bool) -> _RuntimeContext:
+    made = _contexts.setdefault(connection, {})
+    context = made.get(transactional)
+    if context is None:
+        context = made[transactional] = _RuntimeContext(connection, transactional)
+    return context
+
+
+async def run_operations(
+    context: MigrationContext,
+    fn: Callable[..., T],
+    *args: Any,
+    environment: EnvironmentFactory | None = None,
+) -> T:
+    """Call ``fn(op, *args)`` with Alembic ``Operations`` on the migration's connection.
+
+    ``fn`` is synchronous (as Alembic code is); it runs through ``context.run_sync``, so
+    ``op.get_bind()`` is the migration's own connection and raw SQL run with it belongs to the
+    same transaction. Returns what ``fn`` returns. A failing statement is reported by the runner
+    with its SQL, like a failing statement of ``execute_sql``.
+    """
+    transactional = context.migration.base.transactional
+    count = not context.adapter.transactional_ddl
+
+    def call(connection: Connection) -> T:
+        with (
+            _counting(connection, context, count),
+            operations(connection, transactional=transactional, environment=environment) as op,
+        ):
+            return fn(op, *args)
+
+    try:
+        return await context.run_sync(call)
+    except DBAPIError as exc:
+        note_failure(context, exc)
+        raise
+
+
+def note_failure(context: MigrationContext, error: DBAPIError) -> None:
+    """Keep the failing statement on the context, for the runner's one-line error."""
+    statement = " ".join(str(error.statement or "").split())
+    context.failed = FailedStatement(error, statement, context.adapter.error_position(error))
+
+
+@contextmanager
+def _counting(connection: Connection, context: MigrationContext, enabled: bool) -> Iterator[None]:
+    """Count the statements that complete, where DDL commits implicitly (MySQL).
+
+    A migration that fails there after some statements is then kept as ``failed`` (with the
+    count), since what those statements did stays in the database.
+    """
+    if not enabled:
+        yield
+        return
+
+    def done(*_: Any) -> None:
+        context.statements_done += 1
+
+    event.listen(connection, "after_cursor_execute", done)
+    try:
+        yield
+    finally:
+        event.remove(connection, "after_cursor_execute", done)
