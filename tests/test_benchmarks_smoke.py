@@ -1,0 +1,60 @@
+"""The benchmark suite runs end to end at its smallest sizes and measures every tool.
+
+Only that numbers come out is checked, never how fast anything is.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import server_url
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN = ROOT / "benchmarks" / "run.py"
+#: The comparison tools, and the synchronous drivers Alembic and yoyo use on each engine.
+NEEDED = {
+    "sqlite": ("alembic", "yoyo"),
+    "postgresql": ("alembic", "yoyo", "psycopg2"),
+    "mysql": ("alembic", "yoyo", "pymysql"),
+}
+
+
+def test_benchmarks_small(engine_name: str, tmp_path: Path) -> None:
+    missing = [m for m in NEEDED[engine_name] if importlib.util.find_spec(m) is None]
+    if missing:
+        pytest.skip(f"benchmarks/requirements.txt not installed (missing {', '.join(missing)})")
+    workloads = ["W1", "W2", "W3"] + (["W4"] if engine_name == "sqlite" else [])
+    out, markdown = tmp_path / "results.json", tmp_path / "results.md"
+    argv = [sys.executable, str(RUN), "--sizes", "small", "--engines", engine_name]
+    argv += ["--workloads", ",".join(workloads), "--million", engine_name]
+    argv += ["--json", str(out), "--markdown", str(markdown)]
+    if engine_name != "sqlite":
+        argv += [f"--{engine_name}-url", server_url(engine_name)]
+    done = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-4000:]
+
+    results = json.loads(out.read_text(encoding="utf-8"))
+    measured = {(r["workload"], r["tool"], r["case"], r["size"]): r for r in results}
+    expected = [("W1", tool, "apply") for tool in ("uno", "floor", "alembic", "yoyo")]
+    expected += [("W2", t, c) for t in ("uno", "floor", "alembic", "yoyo") for c in ("status", "migrate")]
+    expected += [("W3", tool, case) for tool in ("uno", "floor") for case in ("update", "memory")]
+    if "W4" in workloads:
+        expected += [("W4", "uno", "--help"), ("W4", "uno", "status (empty)")]
+        expected += [("W4", "alembic", "--help"), ("W4", "alembic", "current (empty)")]
+    for workload, tool, case in expected:
+        found = [r for key, r in measured.items() if key[:3] == (workload, tool, case)]
+        assert found, f"no measurement for {workload} {tool} {case}"
+        for r in found:
+            assert r["engine"] == ("sqlite" if workload == "W4" else engine_name)
+            assert r["seconds"] > 0 and math.isfinite(r["seconds"]), r
+    assert len({key[3] for key in measured if key[:3] == ("W2", "uno", "status")}) == 2  # both sizes
+
+    for title in ("W1 apply", "W2 scale", "W3 data migration", "Targets"):
+        assert title in done.stdout
+        assert title in markdown.read_text(encoding="utf-8")
