@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     delete,
     insert,
     inspect,
@@ -144,6 +145,17 @@ class VersionTable:
             Column("actor", String(255), nullable=False),
         )
 
+        # Built once: executing the same statement objects hits SQLAlchemy's compiled cache
+        # directly, instead of building and hashing new statements for every migration.
+        t = self.migrations
+        by_id = t.c.id == bindparam("mid")
+        self._insert_row = insert(t)
+        self._insert_log = insert(self.log)
+        self._delete_row = delete(t).where(by_id)
+        self._status_of = select(t.c.status).where(by_id)
+        self._set_done = update(t).where(by_id).values(statements_done=bindparam("done"))
+        self._set_checksum = update(t).where(by_id).values(checksum=bindparam("value"))
+
     @property
     def key(self) -> str:
         """Names the run lock: one lock per version table."""
@@ -173,9 +185,7 @@ class VersionTable:
         }
 
     async def is_applied(self, connection: AsyncConnection, migration_id: str) -> bool:
-        t = self.migrations
-        query = select(t.c.status).where(t.c.id == migration_id)
-        return (await connection.scalar(query)) == "applied"
+        return (await connection.scalar(self._status_of, {"mid": migration_id})) == "applied"
 
     async def record(
         self,
@@ -195,49 +205,45 @@ class VersionTable:
         none: one statement less per migration).
         """
         now = utcnow()
-        t = self.migrations
         if replace is not False:
-            await connection.execute(delete(t).where(t.c.id == base.id))
+            await connection.execute(self._delete_row, {"mid": base.id})
         await connection.execute(
-            insert(t).values(
-                id=base.id,
-                name=base.name[:255],
-                description=base.description,
-                kind=base.kind,
-                checksum=base.checksum,
-                status=status,
-                statements_done=statements_done,
-                applied_at=now,
-                execution_ms=execution_ms,
-                applied_by=actor[:255],
-            )
+            self._insert_row,
+            {
+                "id": base.id,
+                "name": base.name[:255],
+                "description": base.description,
+                "kind": base.kind,
+                "checksum": base.checksum,
+                "status": status,
+                "statements_done": statements_done,
+                "applied_at": now,
+                "execution_ms": execution_ms,
+                "applied_by": actor[:255],
+            },
         )
         if action is not None:
             await self.append_log(connection, base.id or "", action, actor, execution_ms, base.checksum, now)
 
     async def set_statements_done(self, connection: AsyncConnection, migration_id: str, done: int) -> None:
-        t = self.migrations
-        await connection.execute(update(t).where(t.c.id == migration_id).values(statements_done=done))
+        await connection.execute(self._set_done, {"mid": migration_id, "done": done})
 
     async def forget(self, connection: AsyncConnection, migration_id: str) -> None:
         """Delete a row without logging (a write-ahead row of an attempt that changed nothing)."""
-        t = self.migrations
-        await connection.execute(delete(t).where(t.c.id == migration_id))
+        await connection.execute(self._delete_row, {"mid": migration_id})
 
     async def remove(
         self, connection: AsyncConnection, migration_id: str, *, action: str, execution_ms: int, actor: str
     ) -> None:
         """Delete the migration's row (a revert, an unmark, a forgotten failure) and log it."""
-        t = self.migrations
-        await connection.execute(delete(t).where(t.c.id == migration_id))
+        await connection.execute(self._delete_row, {"mid": migration_id})
         await self.append_log(connection, migration_id, action, actor, execution_ms, None)
 
     async def set_checksums(
         self, connection: AsyncConnection, checksums: Iterable[tuple[str, str]], actor: str
     ) -> None:
-        t = self.migrations
         for migration_id, value in checksums:
-            await connection.execute(update(t).where(t.c.id == migration_id).values(checksum=value))
+            await connection.execute(self._set_checksum, {"mid": migration_id, "value": value})
             await self.append_log(connection, migration_id, "repair", actor, None, value)
 
     async def append_log(
@@ -252,14 +258,15 @@ class VersionTable:
     ) -> None:
         assert action in ACTIONS, action
         await connection.execute(
-            insert(self.log).values(
-                migration_id=migration_id,
-                action=action,
-                at=at or utcnow(),
-                execution_ms=execution_ms,
-                checksum=checksum,
-                actor=actor[:255],
-            )
+            self._insert_log,
+            {
+                "migration_id": migration_id,
+                "action": action,
+                "at": at or utcnow(),
+                "execution_ms": execution_ms,
+                "checksum": checksum,
+                "actor": actor[:255],
+            },
         )
 
     async def history(self, connection: AsyncConnection) -> list[LogEntry]:
