@@ -12,8 +12,6 @@ import pytest
 from cli_support import SIMPLE_IDS, SIMPLE_MIGRATIONS, Cli, only, version_rows
 from conftest import TestDatabase
 
-from uno_migrations.config import ENV_CONFIG
-
 STATUS_KEYS = {
     "id",
     "name",
@@ -27,14 +25,6 @@ STATUS_KEYS = {
 }
 HISTORY_KEYS = {"seq", "migration_id", "action", "at", "execution_ms", "checksum", "actor"}
 ISO_8601 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00")
-
-
-@pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
-    monkeypatch.chdir(tmp_path)
-    for name in ENV_CONFIG:
-        monkeypatch.delenv(name, raising=False)
-    return Cli(tmp_path)
 
 
 @pytest.fixture

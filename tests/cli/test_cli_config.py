@@ -12,7 +12,7 @@ import pytest
 from cli_support import Cli
 
 from uno_migrations import ConfigurationError
-from uno_migrations.config import ENV_CONFIG, Settings, load_settings
+from uno_migrations.config import Settings, load_settings
 
 FULL_FILE = """
 [tool.uno_migrations]
@@ -22,14 +22,6 @@ table = "file_versions"
 schema = "file_schema"
 lock_timeout = 5
 """
-
-
-@pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
-    monkeypatch.chdir(tmp_path)
-    for name in ENV_CONFIG:
-        monkeypatch.delenv(name, raising=False)
-    return Cli(tmp_path)
 
 
 def sqlite_tables(path: Path) -> set[str]:

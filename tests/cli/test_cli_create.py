@@ -12,19 +12,10 @@ from cli_support import Cli, version_rows
 from conftest import TestDatabase
 
 from uno_migrations import Migrator
-from uno_migrations.config import ENV_CONFIG
 from uno_migrations.discovery import discover
 from uno_migrations.templates import create_migration_file, next_version, slugify
 
 EXTENSIONS = {"python": "py", "class": "py", "sql": "sql"}
-
-
-@pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
-    monkeypatch.chdir(tmp_path)
-    for name in ENV_CONFIG:
-        monkeypatch.delenv(name, raising=False)
-    return Cli(tmp_path)
 
 
 @pytest.mark.parametrize(

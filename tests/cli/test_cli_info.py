@@ -10,17 +10,7 @@ from pathlib import Path
 import pytest
 from cli_support import SIMPLE_MIGRATIONS, Cli
 
-from uno_migrations.config import ENV_CONFIG
-
 UNREACHABLE = "postgresql://postgres:s3cr3t@127.0.0.1:1/nope"
-
-
-@pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
-    monkeypatch.chdir(tmp_path)
-    for name in ENV_CONFIG:
-        monkeypatch.delenv(name, raising=False)
-    return Cli(tmp_path)
 
 
 @pytest.fixture

@@ -13,18 +13,9 @@ from cli_support import SIMPLE_IDS, SIMPLE_MIGRATIONS, Cli, only, version_rows
 from conftest import TestDatabase
 
 from uno_migrations.cli_output import LoggingSetup, RunPrinter
-from uno_migrations.config import ENV_CONFIG
 from uno_migrations.report import MigrationEvent
 
 UNREACHABLE = "postgresql://postgres:s3cr3t@127.0.0.1:1/nope"
-
-
-@pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
-    monkeypatch.chdir(tmp_path)
-    for name in ENV_CONFIG:
-        monkeypatch.delenv(name, raising=False)
-    return Cli(tmp_path)
 
 
 @pytest.fixture
