@@ -69,6 +69,24 @@ class PostgreSQLAdapter(DialectAdapter):
         application = f" ({app})" if app else ""
         return f"PostgreSQL backend pid {pid}, user {user}{application}{where}"
 
+    async def run_statement(self, connection: AsyncConnection, sql: str) -> None:
+        # A statement of an SQL migration has no parameters and no result: asyncpg's simple
+        # query protocol sends it in one round trip, where a prepared statement takes two.
+        # SQLAlchemy begins asyncpg's transaction lazily, on its first statement, so it is begun
+        # here first (under the adapter's own lock); without that adapter, the portable path.
+        raw = await connection.get_raw_connection()
+        adapted = raw.dbapi_connection
+        start = getattr(adapted, "_start_transaction", None)
+        mutex = getattr(adapted, "_execute_mutex", None)
+        driver = raw.driver_connection
+        if start is None or mutex is None or not hasattr(adapted, "_transaction") or driver is None:
+            await super().run_statement(connection, sql)
+            return
+        async with mutex:
+            if getattr(adapted, "_transaction", None) is None:
+                await start()
+            await driver.execute(sql)
+
     def error_position(self, error: BaseException) -> int | None:
         for cause in walk_causes(error):
             position = getattr(cause, "position", None)
