@@ -18,7 +18,6 @@ under Alembic: the versions directory's parent and grandparent, the current dire
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import logging
 import os
 import re
@@ -34,7 +33,7 @@ from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
 
 from uno_migrations.context import MigrationContext
-from uno_migrations.errors import InvalidMigrationError
+from uno_migrations.loader import import_file
 from uno_migrations.migration import Migration, MigrationBase
 
 from .operations import run_operations
@@ -169,26 +168,8 @@ def _import(base: MigrationBase) -> ModuleType:
     path = str(base.path)
     digest = hashlib.sha256(os.path.abspath(path).encode()).hexdigest()[:10]
     name = f"alembic_compat_revisions.{re.sub(r'[^0-9A-Za-z_]', '_', Path(path).stem)}_{digest}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise InvalidMigrationError(path, "cannot be imported")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except SyntaxError as exc:
-        sys.modules.pop(name, None)
-        raise InvalidMigrationError(path, f"syntax error at line {exc.lineno}: {exc.msg}") from exc
-    except Exception as exc:  # a revision may raise anything while importing
-        sys.modules.pop(name, None)
-        hint = ""
-        if isinstance(exc, ImportError):
-            hint = (
-                "; revisions are imported with the versions directory's parent and grandparent, "
-                "the current directory and PYTHONPATH on sys.path"
-            )
-        raise InvalidMigrationError(path, f"import failed: {type(exc).__name__}: {exc}{hint}") from exc
-    if not callable(getattr(module, "upgrade", None)):
-        sys.modules.pop(name, None)
-        raise InvalidMigrationError(path, "defines no upgrade() function")
-    return module
+    hint = (
+        "; revisions are imported with the versions directory's parent and grandparent, "
+        "the current directory and PYTHONPATH on sys.path"
+    )
+    return import_file(path, name, hint)

@@ -62,8 +62,15 @@ def _load_sql(base: MigrationBase, dialect: str) -> SQLMigration:
 
 
 def _import(base: MigrationBase) -> ModuleType:
-    path = str(base.path)
-    module_name = f"uno_migrations_scripts.m_{base.id}"
+    return import_file(str(base.path), f"uno_migrations_scripts.m_{base.id}")
+
+
+def import_file(path: str, module_name: str, hint: str = "") -> ModuleType:
+    """Import a migration file as module ``module_name`` (registered, so dataclasses work).
+
+    A syntax error or any exception raised while importing becomes an InvalidMigrationError
+    naming the file; ``hint`` is added to the message of an ImportError.
+    """
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
         raise InvalidMigrationError(path, "cannot be imported")
@@ -76,7 +83,8 @@ def _import(base: MigrationBase) -> ModuleType:
         raise InvalidMigrationError(path, f"syntax error at line {exc.lineno}: {exc.msg}") from exc
     except Exception as exc:  # the user's module may raise anything while importing
         sys.modules.pop(module_name, None)
-        raise InvalidMigrationError(path, f"import failed: {type(exc).__name__}: {exc}") from exc
+        extra = hint if isinstance(exc, ImportError) else ""
+        raise InvalidMigrationError(path, f"import failed: {type(exc).__name__}: {exc}{extra}") from exc
     return module
 
 
