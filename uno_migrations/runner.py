@@ -7,19 +7,17 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any
 
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from .attempts import Attempts
 from .connection import async_url, mask_url
 from .context import MigrationContext, execution_error
 from .dialects import get_adapter
 from .errors import (
     ChecksumMismatchError,
     DuplicateMigrationError,
-    ExecutionError,
     FailedMigrationError,
     IrreversibleMigrationError,
     LockTimeoutError,
@@ -87,6 +85,7 @@ class Migrator:
         self.lock_timeout = lock_timeout
         self.listener = listener
         self.actor = current_actor()
+        self._attempts = Attempts(self.version_table, self.actor)
 
     @property
     def dialect(self) -> str:
@@ -257,9 +256,9 @@ class Migrator:
                         self._emit("skip", migration.id, "up", index, total)
                         return None
                     if write_ahead:
-                        await self._write_ahead(session, context, replace=has_row)
+                        await self._attempts.write_ahead(session, context, replace=has_row)
                     if not fake:
-                        failure = await self._run_step(session, context, migration.apply)
+                        failure = await self._attempts.run_step(session, context, migration.apply)
                     if failure is None:
                         await self.version_table.record(
                             session.connection,
@@ -274,7 +273,7 @@ class Migrator:
             else:
                 if write_ahead:
                     async with session.transaction():
-                        await self._write_ahead(session, context, replace=has_row)
+                        await self._attempts.write_ahead(session, context, replace=has_row)
                 context._in_transaction = False
                 await session.outside_transaction(lambda: migration.apply(context))
                 async with session.transaction():
@@ -285,85 +284,12 @@ class Migrator:
             raise
         except Exception as exc:
             error = execution_error(migration, exc, context)
-            await self._record_failure(session, migration, error, _ms(started))
+            await self._attempts.record_failure(session, migration, error, _ms(started))
             self._emit("fail", migration.id, "up", index, total, _ms(started))
             raise error from exc
         ms = _ms(started)
         self._emit("done", migration.id, "up", index, total, ms)
         return MigrationRun(migration.id, base.name, "up", action, ms, kind=base.kind)
-
-    async def _run_step(
-        self, session: Session, context: MigrationContext, step: Callable[[MigrationContext], Any]
-    ) -> Exception | None:
-        """Run a migration's step inside its transaction.
-
-        Where DDL commits implicitly (MySQL), a failing SQL migration returns its error instead of
-        raising, so that the statements before the failing one are committed together with the
-        count of them: the database then holds exactly the first ``statements_done`` statements,
-        and ``migrate --resume`` continues after them.
-        """
-        keep_done = not session.adapter.transactional_ddl and isinstance(context.migration, SQLMigration)
-        if not keep_done:
-            await step(context)
-            return None
-        try:
-            await step(context)
-        except DBAPIError as exc:
-            await self.version_table.set_statements_done(
-                session.connection, context.migration.id, context.statements_done
-            )
-            return exc
-        return None
-
-    async def _write_ahead(self, session: Session, context: MigrationContext, replace: bool) -> None:
-        """Where DDL commits implicitly, record the attempt as ``failed`` before it starts.
-
-        The row is written in the migration's transaction: the first DDL statement commits it
-        (a run killed after that leaves a row that ``status`` shows and ``migrate`` refuses to
-        pass), and a migration that changed nothing before failing takes it back with it. SQL
-        migrations also count each statement in the row, so every implicit commit carries the
-        count of what it commits.
-        """
-        migration = context.migration
-        await self.version_table.record(
-            session.connection,
-            migration.base,
-            action=None,
-            execution_ms=0,
-            actor=self.actor,
-            status="failed",
-            statements_done=context.resume_from,
-            replace=replace,
-        )
-        if isinstance(migration, SQLMigration):
-            connection, table = session.connection, self.version_table
-
-            async def progress(done: int) -> None:
-                await table.set_statements_done(connection, migration.id, done)
-
-            context.on_statement = progress
-
-    async def _record_failure(
-        self, session: Session, migration: Migration, error: ExecutionError, ms: int
-    ) -> None:
-        """Log the failure; where DDL commits implicitly, keep the row of a partial attempt."""
-        try:
-            if session.connection.in_transaction() and not session.external_transaction:
-                await session.connection.rollback()
-            async with session.transaction():
-                if not session.adapter.transactional_ddl:
-                    if error.statements_done == 0:
-                        await self.version_table.forget(session.connection, migration.id)
-                    else:
-                        # Kept only if the attempt committed something (its row went with it).
-                        await self.version_table.set_statements_done(
-                            session.connection, migration.id, error.statements_done
-                        )
-                await self.version_table.append_log(
-                    session.connection, migration.id, "fail", self.actor, ms, migration.base.checksum
-                )
-        except Exception:  # the original failure matters more than a failure to record it
-            log.warning("could not record the failure of %s", migration.id, exc_info=True)
 
     # -- rollback ---------------------------------------------------------------------------
 

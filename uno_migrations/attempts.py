@@ -1,0 +1,103 @@
+"""What a migration attempt leaves in the version table where DDL commits implicitly (MySQL).
+
+There a failed migration cannot be rolled back: its row records how far it got, so that
+``status`` shows it, ``migrate`` refuses to pass it and ``migrate --resume`` continues after the
+statements that completed. On engines with transactional DDL only the log records a failure.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError
+
+from .context import MigrationContext
+from .errors import ExecutionError
+from .migration import Migration, SQLMigration
+from .session import Session
+from .version_table import VersionTable
+
+log = logging.getLogger(__name__)
+
+
+class Attempts:
+    """Records attempts of migrations in ``version_table`` on behalf of ``actor``."""
+
+    def __init__(self, version_table: VersionTable, actor: str) -> None:
+        self.version_table = version_table
+        self.actor = actor
+
+    async def run_step(
+        self, session: Session, context: MigrationContext, step: Callable[[MigrationContext], Any]
+    ) -> Exception | None:
+        """Run a migration's step inside its transaction.
+
+        Where DDL commits implicitly (MySQL), a failing SQL migration returns its error instead of
+        raising, so that the statements before the failing one are committed together with the
+        count of them: the database then holds exactly the first ``statements_done`` statements,
+        and ``migrate --resume`` continues after them.
+        """
+        keep_done = not session.adapter.transactional_ddl and isinstance(context.migration, SQLMigration)
+        if not keep_done:
+            await step(context)
+            return None
+        try:
+            await step(context)
+        except DBAPIError as exc:
+            await self.version_table.set_statements_done(
+                session.connection, context.migration.id, context.statements_done
+            )
+            return exc
+        return None
+
+    async def write_ahead(self, session: Session, context: MigrationContext, replace: bool) -> None:
+        """Where DDL commits implicitly, record the attempt as ``failed`` before it starts.
+
+        The row is written in the migration's transaction: the first DDL statement commits it
+        (a run killed after that leaves a row that ``status`` shows and ``migrate`` refuses to
+        pass), and a migration that changed nothing before failing takes it back with it. SQL
+        migrations also count each statement in the row, so every implicit commit carries the
+        count of what it commits.
+        """
+        migration = context.migration
+        await self.version_table.record(
+            session.connection,
+            migration.base,
+            action=None,
+            execution_ms=0,
+            actor=self.actor,
+            status="failed",
+            statements_done=context.resume_from,
+            replace=replace,
+        )
+        if isinstance(migration, SQLMigration):
+            connection, table = session.connection, self.version_table
+
+            async def progress(done: int) -> None:
+                await table.set_statements_done(connection, migration.id, done)
+
+            context.on_statement = progress
+
+    async def record_failure(
+        self, session: Session, migration: Migration, error: ExecutionError, ms: int
+    ) -> None:
+        """Log the failure; where DDL commits implicitly, keep the row of a partial attempt."""
+        try:
+            if session.connection.in_transaction() and not session.external_transaction:
+                await session.connection.rollback()
+            async with session.transaction():
+                if not session.adapter.transactional_ddl:
+                    if error.statements_done == 0:
+                        await self.version_table.forget(session.connection, migration.id)
+                    else:
+                        # Kept only if the attempt committed something (its row went with it).
+                        await self.version_table.set_statements_done(
+                            session.connection, migration.id, error.statements_done
+                        )
+                await self.version_table.append_log(
+                    session.connection, migration.id, "fail", self.actor, ms, migration.base.checksum
+                )
+        except Exception:  # the original failure matters more than a failure to record it
+            log.warning("could not record the failure of %s", migration.id, exc_info=True)
