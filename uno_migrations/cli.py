@@ -14,24 +14,20 @@ import asyncio
 import functools
 import json
 import logging
-import os
 import time
 from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from click.core import ParameterSource
 
 from . import cli_output as out
-from .config import Settings, load_settings
+from .cli_options import State, discover_all, global_options, plan_without_database
+from .config import Settings
 
 if TYPE_CHECKING:
-    from .migration import Migration, MigrationBase
-    from .planning import MigrationPlan
-    from .report import MigrationEvent, RunReport
+    from .migration import Migration
+    from .report import RunReport
     from .runner import Migrator
-    from .sources import MigrationSource
 
 PROG_NAME = "uno-migrations"
 EXIT_ERROR = 1
@@ -39,130 +35,6 @@ EXIT_PENDING = 3
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-@dataclass
-class State:
-    """The global options given on the command line, before and after the command."""
-
-    options: dict[str, Any] = field(default_factory=dict)
-    verbose: int = 0
-    quiet: bool = False
-
-    def settings(self) -> Settings:
-        settings = load_settings(self.options)
-        if settings.config_file:
-            log.info("config file: %s", settings.config_file)
-        log.debug(
-            "settings: directories=%s table=%s schema=%s lock_timeout=%s",
-            list(settings.directories),
-            settings.table,
-            settings.schema,
-            settings.lock_timeout,
-        )
-        return settings
-
-    def migrator(
-        self, settings: Settings, listener: Callable[[MigrationEvent], None] | None = None
-    ) -> Migrator:
-        from .runner import Migrator
-
-        migrator = Migrator(
-            settings.require_url(),
-            _directories(settings),
-            table=settings.table,
-            schema=settings.schema,
-            lock_timeout=settings.lock_timeout,
-            listener=listener,
-            sources=alembic_sources(settings),
-        )
-        log.info("database: %s", migrator.url)
-        return migrator
-
-    def echo(self, text: str = "") -> None:
-        if not self.quiet:
-            click.echo(text)
-
-
-def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
-    """Keep a global option given on the command line; a later one (after the command) wins."""
-    state = ctx.ensure_object(State)
-    name = str(param.name)
-    if ctx.get_parameter_source(name) is not ParameterSource.COMMANDLINE:
-        return value
-    if name == "verbose":
-        state.verbose += value
-    elif name == "quiet":
-        state.quiet = value
-    else:
-        state.options[name] = value
-    return value
-
-
-def global_options(f: Callable[..., T]) -> Callable[..., T]:
-    """Add the options accepted both before the command (on the group) and after it.
-
-    They do not reach the function: each stores itself on :class:`State` (see ``_remember``).
-    """
-    hidden: dict[str, Any] = {"expose_value": False, "callback": _remember}
-    options = [
-        click.option(
-            "--database-url",
-            "-u",
-            "database_url",
-            metavar="URL",
-            **hidden,
-            help="Database URL [env: UNO_MIGRATIONS_DATABASE_URL, then DATABASE_URL].",
-        ),
-        click.option(
-            "--directory",
-            "-d",
-            "directories",
-            multiple=True,
-            metavar="DIR",
-            **hidden,
-            help="Migrations directory; repeat for several [default: ./migrations].",
-        ),
-        click.option(
-            "--alembic-directory",
-            "alembic_directories",
-            multiple=True,
-            metavar="DIR",
-            **hidden,
-            help="Alembic versions directory to run as well; repeat for several.",
-        ),
-        click.option(
-            "--table", metavar="NAME", **hidden, help="Version table name [default: uno_migrations]."
-        ),
-        click.option(
-            "--schema",
-            metavar="NAME",
-            **hidden,
-            help="Schema (PostgreSQL) or database (MySQL) of the version table.",
-        ),
-        click.option(
-            "--config",
-            "config",
-            metavar="FILE",
-            **hidden,
-            help="Config file [default: [tool.uno_migrations] in the nearest pyproject.toml].",
-        ),
-        click.option(
-            "--lock-timeout",
-            "lock_timeout",
-            type=float,
-            metavar="SECONDS",
-            **hidden,
-            help="How long to wait for another run's lock [default: 60].",
-        ),
-        click.option(
-            "--verbose", "-v", count=True, **hidden, help="Log to stderr: -v info, -vv debug, -vvv SQL too."
-        ),
-        click.option("--quiet", "-q", is_flag=True, **hidden, help="Print errors only."),
-    ]
-    for option in reversed(options):
-        f = option(f)
-    return f
 
 
 class _Program(click.Group):
@@ -216,35 +88,6 @@ def command(
 
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coroutine)
-
-
-def _plan(settings: Settings) -> tuple[MigrationPlan, str | None]:
-    """The plan without a database; with a URL, its engine picks SQL engine variants."""
-    from .planning import order
-
-    if settings.database_url:
-        from .runner import Migrator
-
-        migrator = Migrator(settings.database_url, _directories(settings), sources=alembic_sources(settings))
-        return migrator.plan(), migrator.dialect
-    return order(_discover_all(settings)), None
-
-
-def _directories(settings: Settings) -> tuple[str, ...]:
-    """The migrations directories; beside Alembic ones, a missing default ./migrations is no error."""
-    from .config import DEFAULT_DIRECTORY
-
-    directories = settings.directories
-    if settings.alembic_directories and directories == (DEFAULT_DIRECTORY,):
-        return directories if os.path.isdir(DEFAULT_DIRECTORY) else ()
-    return directories
-
-
-def _discover_all(settings: Settings) -> list[MigrationBase]:
-    from .sources import DirectorySource
-
-    sources = [DirectorySource(_directories(settings)), *alembic_sources(settings)]
-    return [base for source in sources for base in source.discover(None)]
 
 
 # -- create ------------------------------------------------------------------------------------
@@ -327,7 +170,7 @@ def _resolve_existing(settings: Settings, references: Sequence[str]) -> list[str
         return []
     from .planning import resolve_reference
 
-    ids = sorted(str(m.id) for m in _discover_all(settings))
+    ids = sorted(str(m.id) for m in discover_all(settings))
     return list(dict.fromkeys(resolve_reference(ref, ids) for ref in references))
 
 
@@ -348,15 +191,13 @@ def migrate(
     state: State, target: str | None, steps: int | None, fake: bool, dry_run: bool, resume: bool
 ) -> None:
     """Apply pending migrations in order, one line per migration with its time."""
-    settings = state.settings()
-    printer = out.RunPrinter("up", fake, quiet=state.quiet, verbose=state.verbose > 0)
-    migrator = state.migrator(settings, printer)
-    started = time.perf_counter()
-    try:
-        report = _run(migrator.migrate(target=target, steps=steps, fake=fake, dry_run=dry_run, resume=resume))
-    finally:
-        printer.close()
-    _finish(state, migrator, report, fake, started)
+    report, ms = run_with_progress(
+        state,
+        "up",
+        fake,
+        lambda m: m.migrate(target=target, steps=steps, fake=fake, dry_run=dry_run, resume=resume),
+    )
+    _finish(state, report, fake, ms)
 
 
 @command("rollback", short_help="Revert applied migrations, newest first.")
@@ -378,26 +219,36 @@ def rollback(
             f"give only one of --steps, --target and --all (got {' and '.join(chosen)})",
             ctx=click.get_current_context(),
         )
-    settings = state.settings()
-    printer = out.RunPrinter("down", fake, quiet=state.quiet, verbose=state.verbose > 0)
-    migrator = state.migrator(settings, printer)
+    report, ms = run_with_progress(
+        state,
+        "down",
+        fake,
+        lambda m: m.rollback(steps=steps, target=target, all=everything, fake=fake, dry_run=dry_run),
+    )
+    _finish(state, report, fake, ms)
+
+
+def run_with_progress(
+    state: State, direction: str, fake: bool, call: Callable[[Migrator], Coroutine[Any, Any, T]]
+) -> tuple[T, int]:
+    """Run ``call`` on a migrator that prints each migration as it goes; the result and its ms."""
+    printer = out.RunPrinter(direction, fake, quiet=state.quiet, verbose=state.verbose > 0)
+    migrator = state.migrator(state.settings(), printer)
     started = time.perf_counter()
     try:
-        report = _run(
-            migrator.rollback(steps=steps, target=target, all=everything, fake=fake, dry_run=dry_run)
-        )
+        result = _run(call(migrator))
     finally:
         printer.close()
-    _finish(state, migrator, report, fake, started)
+    return result, int((time.perf_counter() - started) * 1000)
 
 
-def _finish(state: State, migrator: Migrator, report: RunReport, fake: bool, started: float) -> None:
+def _finish(state: State, report: RunReport, fake: bool, ms: int) -> None:
     if state.quiet:
         return
     if report.dry_run:
         out.dry_run(report)
     else:
-        out.run_summary(report, fake, int((time.perf_counter() - started) * 1000))
+        out.run_summary(report, fake, ms)
 
 
 # -- status, info, history ---------------------------------------------------------------------
@@ -424,7 +275,7 @@ def info(state: State, migration_id: str | None) -> None:
     """Details of migration ID (id or unique prefix), with its SQL statements; without ID, a
     table of all. Needs no database; with a URL, its engine picks SQL engine variants.
     """
-    plan, dialect = _plan(state.settings())
+    plan, dialect = plan_without_database(state.settings())
     if migration_id is None:
         if not state.quiet:
             out.info_table(plan.migrations)
@@ -488,15 +339,6 @@ def repair(state: State, ids: Sequence[str]) -> None:
             state.echo(f"Forgot the failed attempt of {migration_id}")
         else:
             state.echo(f"Recorded the new checksum of {migration_id}")
-
-
-def alembic_sources(settings: Settings) -> list[MigrationSource]:
-    """The Alembic versions directories as a source, when any are given."""
-    if not settings.alembic_directories:
-        return []
-    from .cli_alembic import sources
-
-    return sources(settings)
 
 
 # The `alembic` command group lives in its own module; importing it registers it.

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import importlib.util
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,7 +13,8 @@ from typing import TYPE_CHECKING
 import click
 
 from . import cli_output as out
-from .cli import State, _Program, _run, command, program
+from .cli import _Program, _run, command, program, run_with_progress
+from .cli_options import State
 from .config import Settings
 
 if TYPE_CHECKING:
@@ -98,18 +98,13 @@ def alembic_adopt(state: State, version_table: str) -> None:
     require_alembic("alembic adopt")
     from alembic_compat import adopt
 
-    printer = out.RunPrinter("up", True, quiet=state.quiet, verbose=state.verbose > 0)
-    migrator = state.migrator(settings, printer)
-    started = time.perf_counter()
-    try:
-        report = _run(adopt(migrator, settings.alembic_directories, version_table=version_table))
-    finally:
-        printer.close()
+    report, ms = run_with_progress(
+        state, "up", True, lambda m: adopt(m, settings.alembic_directories, version_table=version_table)
+    )
     current = ", ".join(report.current)
     if not report.current:
         state.echo(f"Nothing to adopt: {version_table} is empty (Alembic applied no revision)")
     elif report.marked:
-        ms = int((time.perf_counter() - started) * 1000)
         count = out.plural(len(report.marked), "revision")
         state.echo(f"Adopted {count} in {ms} ms ({version_table} at {current}): recorded only, nothing ran")
     else:
