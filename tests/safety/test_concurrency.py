@@ -100,7 +100,8 @@ def _killable_project(make_migrations: MakeDir, marker: Path) -> Path:
     )
 
 
-def _start_and_kill(directory: Path, env: dict[str, str], marker: Path, cwd: Path) -> None:
+def _start_inside(directory: Path, env: dict[str, str], marker: Path, cwd: Path) -> subprocess.Popen[bytes]:
+    """Start `migrate` and return once it is inside the long migration."""
     run = subprocess.Popen(
         [SCRIPT, "-d", str(directory), "migrate"], env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
@@ -109,6 +110,11 @@ def _start_and_kill(directory: Path, env: dict[str, str], marker: Path, cwd: Pat
         assert run.poll() is None, run.communicate()
         assert time.monotonic() < deadline, "the migration never started"
         time.sleep(0.05)
+    return run
+
+
+def _start_and_kill(directory: Path, env: dict[str, str], marker: Path, cwd: Path) -> None:
+    run = _start_inside(directory, env, marker, cwd)
     run.send_signal(signal.SIGKILL)
     run.wait(timeout=30)
     assert run.returncode == -signal.SIGKILL
@@ -170,14 +176,8 @@ async def test_lock_timeout_fails_with_a_clear_message(
     marker = tmp_path / "inside"
     directory = _killable_project(make_migrations, marker)
     env = _environment(db.url)
-    holder = subprocess.Popen(
-        [SCRIPT, "-d", str(directory), "migrate"], env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
+    holder = _start_inside(directory, env, marker, tmp_path)
     try:
-        deadline = time.monotonic() + 60
-        while not marker.exists():
-            assert holder.poll() is None and time.monotonic() < deadline
-            time.sleep(0.05)
         started = time.monotonic()
         waiting = _cli(env, tmp_path, "-d", str(directory), "migrate", "--lock-timeout", "1")
         assert time.monotonic() - started < 20
