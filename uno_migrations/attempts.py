@@ -52,14 +52,14 @@ class Attempts:
             return exc
         return None
 
-    async def write_ahead(self, session: Session, context: MigrationContext, replace: bool) -> None:
+    async def write_ahead(self, session: Session, context: MigrationContext, existing: bool) -> None:
         """Where DDL commits implicitly, record the attempt as ``failed`` before it starts.
 
         The row is written in the migration's transaction: the first DDL statement commits it
         (a run killed after that leaves a row that ``status`` shows and ``migrate`` refuses to
         pass), and a migration that changed nothing before failing takes it back with it. SQL
-        migrations also count each statement in the row, so every implicit commit carries the
-        count of what it commits.
+        migrations also update the count in the row before each statement that commits
+        implicitly, so every implicit commit carries the count of what it commits.
         """
         migration = context.migration
         await self.version_table.record(
@@ -70,7 +70,7 @@ class Attempts:
             actor=self.actor,
             status="failed",
             statements_done=context.resume_from,
-            replace=replace,
+            existing=existing,
         )
         if isinstance(migration, SQLMigration):
             connection, table = session.connection, self.version_table
@@ -78,7 +78,7 @@ class Attempts:
             async def progress(done: int) -> None:
                 await table.set_statements_done(connection, migration.id, done)
 
-            context.on_statement = progress
+            context.on_implicit_commit = progress
 
     async def record_failure(
         self, session: Session, migration: Migration, error: ExecutionError, ms: int

@@ -370,7 +370,8 @@ class _Formatter(logging.Formatter):
 
 class LoggingSetup:
     """Log records to stderr for one command: warnings by default, errors only with ``-q``,
-    INFO with ``-v``, DEBUG with ``-vv``, and SQLAlchemy's SQL log too with ``-vvv``.
+    INFO with ``-v``, DEBUG with ``-vv``, and the SQL logs (SQLAlchemy's and ``uno_migrations.sql``)
+    too with ``-vvv``.
     """
 
     _LEVELS = {0: logging.WARNING, 1: logging.INFO}
@@ -383,6 +384,8 @@ class LoggingSetup:
         if quiet and not verbose:
             level = logging.ERROR
         self.levels: dict[str, int] = {"uno_migrations": level}
+        # The version table's statements go to the driver directly: logged apart, with -vvv.
+        self.levels["uno_migrations.sql"] = logging.INFO if verbose >= 3 else max(level, logging.WARNING)
         if verbose >= 3:
             self.levels["sqlalchemy.engine"] = logging.INFO
         self._saved: dict[str, int] = {}

@@ -108,8 +108,9 @@ class MigrationContext:
         self.resume_from = resume_from
         #: The last statement that raised a database error (the error itself propagates as is).
         self.failed: FailedStatement | None = None
-        #: Called with the new count after each statement (the runner's progress record).
-        self.on_statement: Callable[[int], Awaitable[None]] | None = None
+        #: Where DDL commits implicitly: called with the count of statements done before an SQL
+        #: migration's statement that will commit them, so the commit carries the count too.
+        self.on_implicit_commit: Callable[[int], Awaitable[None]] | None = None
         self._in_transaction = in_transaction
 
     async def execute_sql(self, sql: str, params: Params = None) -> SQLResult:
@@ -133,8 +134,15 @@ class MigrationContext:
         ``first_line`` is the file line the statements' text starts on, so a failure can name
         the line of the statement in the file.
         """
-        self.statements_done = start
+        self.statements_done = recorded = start
         for statement in statements[start:]:
+            if (
+                self.on_implicit_commit is not None
+                and self.statements_done != recorded
+                and self.adapter.commits_implicitly(statement.text)
+            ):
+                await self.on_implicit_commit(self.statements_done)
+                recorded = self.statements_done
             if log.isEnabledFor(logging.DEBUG):
                 log.debug("%s: statement %d: %s", self.migration.id, self.statements_done + 1, statement.text)
             try:
@@ -247,8 +255,6 @@ class MigrationContext:
 
     async def _done(self) -> None:
         self.statements_done += 1
-        if self.on_statement is not None:
-            await self.on_statement(self.statements_done)
 
     async def execute_transaction(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         """Run ``fn`` atomically: a savepoint inside the migration's transaction, else a transaction."""

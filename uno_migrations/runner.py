@@ -256,7 +256,7 @@ class Migrator:
                         self._emit("skip", migration.id, "up", index, total)
                         return None
                     if write_ahead:
-                        await self._attempts.write_ahead(session, context, replace=has_row)
+                        await self._attempts.write_ahead(session, context, existing=has_row)
                     if not fake:
                         failure = await self._attempts.run_step(session, context, migration.apply)
                     if failure is None:
@@ -266,19 +266,24 @@ class Migrator:
                             action=action,
                             execution_ms=_ms(started),
                             actor=self.actor,
-                            replace=write_ahead or has_row,
+                            existing=write_ahead or has_row,
                         )
                 if failure is not None:
                     raise failure
             else:
                 if write_ahead:
                     async with session.transaction():
-                        await self._attempts.write_ahead(session, context, replace=has_row)
+                        await self._attempts.write_ahead(session, context, existing=has_row)
                 context._in_transaction = False
                 await session.outside_transaction(lambda: migration.apply(context))
                 async with session.transaction():
                     await self.version_table.record(
-                        session.connection, base, action=action, execution_ms=_ms(started), actor=self.actor
+                        session.connection,
+                        base,
+                        action=action,
+                        execution_ms=_ms(started),
+                        actor=self.actor,
+                        existing=True if write_ahead or has_row else None,
                     )
         except LockTimeoutError:
             raise

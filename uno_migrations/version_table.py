@@ -7,9 +7,10 @@ history of what happened. All SQL here is SQLAlchemy Core: portable, quoted, par
 from __future__ import annotations
 
 import getpass
+import logging
 import re
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -29,13 +30,17 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.schema import CreateSchema
 from sqlalchemy.types import TypeEngine
 
+from .dialects import DialectAdapter, get_adapter
 from .errors import ConfigurationError
 from .migration import MigrationBase
 
+#: The version table's statements, as they go to the driver (``-vvv`` shows them).
+sql_log = logging.getLogger("uno_migrations.sql")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,59}")
 
 
@@ -78,6 +83,35 @@ def _aware(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
     return value
+
+
+@dataclass(frozen=True)
+class DriverStatement:
+    """A statement compiled once by SQLAlchemy for one dialect, to run on the driver itself.
+
+    ``names`` are the parameters in the order the driver takes them, ``processors`` the bind
+    processors of their types (SQLite stores datetimes as text, for instance): what SQLAlchemy
+    would do for each execution, done once.
+    """
+
+    sql: str
+    names: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+
+    @classmethod
+    def compile(cls, statement: Any, dialect: Dialect, keys: Sequence[str] | None = None) -> DriverStatement:
+        compiled = statement.compile(dialect=dialect, column_keys=None if keys is None else list(keys))
+        names = tuple(compiled.positiontup or ())
+        processors = tuple(
+            compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+        )
+        return cls(compiled.string, names, processors)
+
+    def args(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(
+            values[name] if process is None else process(values[name])
+            for name, process in zip(self.names, self.processors, strict=True)
+        )
 
 
 @dataclass(frozen=True)
@@ -145,16 +179,24 @@ class VersionTable:
             Column("actor", String(255), nullable=False),
         )
 
-        # Built once: executing the same statement objects hits SQLAlchemy's compiled cache
-        # directly, instead of building and hashing new statements for every migration.
+        # Every write (and the re-check of one row) is compiled once per dialect by SQLAlchemy
+        # and run on the driver: a migration's bookkeeping then costs what the driver costs,
+        # one round trip (one trip to aiosqlite's thread) a statement. The log's insert is
+        # inline: the new seq is not read back.
         t = self.migrations
         by_id = t.c.id == bindparam("mid")
-        self._insert_row = insert(t)
-        self._insert_log = insert(self.log)
-        self._delete_row = delete(t).where(by_id)
-        self._status_of = select(t.c.status).where(by_id)
-        self._set_done = update(t).where(by_id).values(statements_done=bindparam("done"))
-        self._set_checksum = update(t).where(by_id).values(checksum=bindparam("value"))
+        row_keys = [c.key for c in t.columns]
+        self._statements: dict[str, tuple[Any, list[str] | None]] = {
+            "status_of": (select(t.c.status).where(by_id), None),
+            "insert_row": (insert(t), row_keys),
+            "update_row": (update(t).where(by_id), [k for k in row_keys if k != "id"]),
+            "delete_row": (delete(t).where(by_id), None),
+            "set_done": (update(t).where(by_id).values(statements_done=bindparam("done")), None),
+            "set_checksum": (update(t).where(by_id).values(checksum=bindparam("value")), None),
+            "insert_log": (insert(self.log).inline(), [c.key for c in self.log.columns if c.key != "seq"]),
+        }
+        self.adapter: DialectAdapter = get_adapter(dialect) if dialect else DialectAdapter()
+        self._compiled: dict[int, dict[str, DriverStatement]] = {}
 
     @property
     def key(self) -> str:
@@ -184,8 +226,75 @@ class VersionTable:
             for r in rows
         }
 
+    def _driver_statement(self, connection: AsyncConnection, name: str) -> DriverStatement:
+        dialect = connection.dialect
+        compiled = self._compiled.get(id(dialect))
+        if compiled is None:
+            compiled = self._compiled[id(dialect)] = {
+                key: DriverStatement.compile(statement, dialect, keys)
+                for key, (statement, keys) in self._statements.items()
+            }
+        return compiled[name]
+
+    def _prepare(
+        self, connection: AsyncConnection, name: str, values: Mapping[str, Any]
+    ) -> tuple[str, tuple[Any, ...]]:
+        statement = self._driver_statement(connection, name)
+        args = statement.args(values)
+        if sql_log.isEnabledFor(logging.INFO):
+            sql_log.info("%s %r", statement.sql, args)
+        return statement.sql, args
+
+    async def _run(self, connection: AsyncConnection, name: str, values: Mapping[str, Any]) -> None:
+        await self.adapter.execute_driver(connection, *self._prepare(connection, name, values))
+
     async def is_applied(self, connection: AsyncConnection, migration_id: str) -> bool:
-        return (await connection.scalar(self._status_of, {"mid": migration_id})) == "applied"
+        sql, args = self._prepare(connection, "status_of", {"mid": migration_id})
+        return bool(await self.adapter.fetch_value(connection, sql, args) == "applied")
+
+    def row_values(
+        self,
+        base: MigrationBase,
+        *,
+        execution_ms: int,
+        actor: str,
+        status: str = "applied",
+        statements_done: int = 0,
+        now: datetime | None = None,
+    ) -> dict[str, Any]:
+        """The version-table row of ``base`` (``mid`` too, for the UPDATE of an existing row)."""
+        return {
+            "id": base.id,
+            "mid": base.id,
+            "name": base.name[:255],
+            "description": base.description,
+            "kind": base.kind,
+            "checksum": base.checksum,
+            "status": status,
+            "statements_done": statements_done,
+            "applied_at": now or utcnow(),
+            "execution_ms": execution_ms,
+            "applied_by": actor[:255],
+        }
+
+    @staticmethod
+    def log_values(
+        migration_id: str,
+        action: str,
+        actor: str,
+        execution_ms: int | None,
+        checksum: str | None,
+        at: datetime | None = None,
+    ) -> dict[str, Any]:
+        assert action in ACTIONS, action
+        return {
+            "migration_id": migration_id,
+            "action": action,
+            "at": at or utcnow(),
+            "execution_ms": execution_ms,
+            "checksum": checksum,
+            "actor": actor[:255],
+        }
 
     async def record(
         self,
@@ -197,53 +306,45 @@ class VersionTable:
         actor: str,
         status: str = "applied",
         statements_done: int = 0,
-        replace: bool | None = None,
+        existing: bool | None = None,
     ) -> None:
         """Write the migration's row and append ``action`` (if any) to the log.
 
-        An existing row is deleted first, unless ``replace`` is False (the caller knows there is
-        none: one statement less per migration).
+        ``existing``: True when the row is known to exist (it is updated), False when it is
+        known not to (it is inserted), None when unknown (any row is deleted first).
         """
-        now = utcnow()
-        if replace is not False:
-            await connection.execute(self._delete_row, {"mid": base.id})
-        await connection.execute(
-            self._insert_row,
-            {
-                "id": base.id,
-                "name": base.name[:255],
-                "description": base.description,
-                "kind": base.kind,
-                "checksum": base.checksum,
-                "status": status,
-                "statements_done": statements_done,
-                "applied_at": now,
-                "execution_ms": execution_ms,
-                "applied_by": actor[:255],
-            },
+        values = self.row_values(
+            base, execution_ms=execution_ms, actor=actor, status=status, statements_done=statements_done
         )
+        if existing:
+            await self._run(connection, "update_row", values)
+        else:
+            if existing is None:
+                await self._run(connection, "delete_row", values)
+            await self._run(connection, "insert_row", values)
         if action is not None:
-            await self.append_log(connection, base.id or "", action, actor, execution_ms, base.checksum, now)
+            at = values["applied_at"]
+            await self.append_log(connection, base.id or "", action, actor, execution_ms, base.checksum, at)
 
     async def set_statements_done(self, connection: AsyncConnection, migration_id: str, done: int) -> None:
-        await connection.execute(self._set_done, {"mid": migration_id, "done": done})
+        await self._run(connection, "set_done", {"mid": migration_id, "done": done})
 
     async def forget(self, connection: AsyncConnection, migration_id: str) -> None:
         """Delete a row without logging (a write-ahead row of an attempt that changed nothing)."""
-        await connection.execute(self._delete_row, {"mid": migration_id})
+        await self._run(connection, "delete_row", {"mid": migration_id})
 
     async def remove(
         self, connection: AsyncConnection, migration_id: str, *, action: str, execution_ms: int, actor: str
     ) -> None:
         """Delete the migration's row (a revert, an unmark, a forgotten failure) and log it."""
-        await connection.execute(self._delete_row, {"mid": migration_id})
+        await self._run(connection, "delete_row", {"mid": migration_id})
         await self.append_log(connection, migration_id, action, actor, execution_ms, None)
 
     async def set_checksums(
         self, connection: AsyncConnection, checksums: Iterable[tuple[str, str]], actor: str
     ) -> None:
         for migration_id, value in checksums:
-            await connection.execute(self._set_checksum, {"mid": migration_id, "value": value})
+            await self._run(connection, "set_checksum", {"mid": migration_id, "value": value})
             await self.append_log(connection, migration_id, "repair", actor, None, value)
 
     async def append_log(
@@ -256,18 +357,8 @@ class VersionTable:
         checksum: str | None,
         at: datetime | None = None,
     ) -> None:
-        assert action in ACTIONS, action
-        await connection.execute(
-            self._insert_log,
-            {
-                "migration_id": migration_id,
-                "action": action,
-                "at": at or utcnow(),
-                "execution_ms": execution_ms,
-                "checksum": checksum,
-                "actor": actor[:255],
-            },
-        )
+        values = self.log_values(migration_id, action, actor, execution_ms, checksum, at)
+        await self._run(connection, "insert_log", values)
 
     async def history(self, connection: AsyncConnection) -> list[LogEntry]:
         t = self.log

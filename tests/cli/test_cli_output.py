@@ -114,8 +114,12 @@ async def test_library_warnings_show_by_default_and_hide_with_quiet(
 async def test_sql_echo_with_three_v(cli: Cli, project: Path, tmp_path: Path) -> None:
     result = await cli.run("-vvv", "-u", f"sqlite:///{tmp_path / 'echo.db'}", "migrate", "--steps", "1")
     assert result.exit_code == 0
-    # SQLAlchemy's own statements (the version table's) and each migration statement.
-    assert "sqlalchemy.engine.Engine info: INSERT INTO uno_migrations_log" in result.stderr
+    # SQLAlchemy's statements, the version table's (run on the driver) and each migration statement.
+    assert (
+        "sqlalchemy.engine.Engine info: " in result.stderr
+        and "CREATE TABLE uno_migrations (" in result.stderr
+    )
+    assert "uno_migrations.sql info: INSERT INTO uno_migrations_log" in result.stderr
     assert "uno_migrations.context debug: 1000_create_users: statement 1: CREATE TABLE users" in result.stderr
 
 

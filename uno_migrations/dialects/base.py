@@ -53,10 +53,22 @@ class DialectAdapter:
         """Run one statement of an SQL migration: no parameters, no result wanted."""
         await connection.exec_driver_sql(sql, execution_options={"no_parameters": True})
 
+    async def execute_driver(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> None:
+        """Run a statement already compiled for the driver (the version table's bookkeeping)."""
+        await connection.exec_driver_sql(sql, args)
+
+    async def fetch_value(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> Any:
+        """The first column of the first row of a compiled query, or None."""
+        return (await connection.exec_driver_sql(sql, args)).scalar()
+
     async def execute_many(self, connection: AsyncConnection, sql: str, rows: Sequence[Sequence[Any]]) -> int:
         """One statement, already in the driver's paramstyle, for many rows (executemany)."""
         result = await connection.exec_driver_sql(sql, list(rows))
         return result.rowcount
+
+    def commits_implicitly(self, sql: str) -> bool:
+        """Whether the statement commits the transaction it runs in (MySQL's DDL)."""
+        return False
 
     def savepoint(self, connection: AsyncConnection) -> AbstractAsyncContextManager[Any]:
         """A savepoint inside the current transaction (``execute_transaction``)."""

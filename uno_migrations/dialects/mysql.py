@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -21,6 +23,14 @@ _SAVEPOINTS = itertools.count(1)
 _HOLDER = text(
     "SELECT p.ID, p.USER, p.HOST FROM information_schema.PROCESSLIST p WHERE p.ID = IS_USED_LOCK(:name)"
 )
+
+# Comments and blanks before a statement's first word; an executable comment (/*! ... */) is not
+# skipped, it may hold anything.
+_LEADING = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|#[^\n]*(?:\n|$)|/\*(?!!)[\s\S]*?\*/)*")
+_FIRST_WORD = re.compile(r"[A-Za-z]+")
+# Statements that never commit implicitly; anything else is assumed to (DDL, LOCK TABLES, SET
+# autocommit, administrative statements, CALL of a procedure that may run DDL, ...).
+_KEEP_TRANSACTION = frozenset({"select", "insert", "update", "delete", "replace", "with", "values", "do"})
 
 
 class NamedLock:
@@ -61,6 +71,24 @@ class MySQLAdapter(DialectAdapter):
         except BaseException:
             await connection.close()
             raise
+
+    def commits_implicitly(self, sql: str) -> bool:
+        leading = _LEADING.match(sql)
+        word = _FIRST_WORD.match(sql, leading.end() if leading else 0)
+        return word is None or word.group().lower() not in _KEEP_TRANSACTION
+
+    async def execute_driver(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> None:
+        # aiomysql's own cursor: SQLAlchemy's result handling costs more than the round trip.
+        raw = await connection.get_raw_connection()
+        driver = raw.driver_connection
+        if driver is None:
+            await super().execute_driver(connection, sql, args)
+            return
+        cursor = await driver.cursor()
+        try:
+            await cursor.execute(sql, args)
+        finally:
+            await cursor.close()
 
     @asynccontextmanager
     async def savepoint(self, connection: AsyncConnection) -> AsyncIterator[None]:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import time
 import zlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -69,23 +72,48 @@ class PostgreSQLAdapter(DialectAdapter):
         application = f" ({app})" if app else ""
         return f"PostgreSQL backend pid {pid}, user {user}{application}{where}"
 
-    async def run_statement(self, connection: AsyncConnection, sql: str) -> None:
-        # A statement of an SQL migration has no parameters and no result: asyncpg's simple
-        # query protocol sends it in one round trip, where a prepared statement takes two.
-        # SQLAlchemy begins asyncpg's transaction lazily, on its first statement, so it is begun
-        # here first (under the adapter's own lock); without that adapter, the portable path.
+    @asynccontextmanager
+    async def _driver(self, connection: AsyncConnection) -> AsyncIterator[Any]:
+        """asyncpg's connection, inside the transaction SQLAlchemy has begun on it.
+
+        SQLAlchemy begins asyncpg's transaction lazily, on the first statement, so it is begun
+        here first, under the adapter's own lock. Without that adapter: None (the portable path).
+        """
         raw = await connection.get_raw_connection()
         adapted = raw.dbapi_connection
         start = getattr(adapted, "_start_transaction", None)
         mutex = getattr(adapted, "_execute_mutex", None)
         driver = raw.driver_connection
         if start is None or mutex is None or not hasattr(adapted, "_transaction") or driver is None:
-            await super().run_statement(connection, sql)
+            yield None
             return
         async with mutex:
             if getattr(adapted, "_transaction", None) is None:
                 await start()
-            await driver.execute(sql)
+            yield driver
+
+    async def run_statement(self, connection: AsyncConnection, sql: str) -> None:
+        # A statement of an SQL migration has no parameters and no result: asyncpg's simple
+        # query protocol sends it in one round trip, where a prepared statement takes two.
+        async with self._driver(connection) as driver:
+            if driver is not None:
+                await driver.execute(sql)
+                return
+        await super().run_statement(connection, sql)
+
+    async def execute_driver(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> None:
+        # asyncpg keeps the prepared statement: one round trip from the second time on.
+        async with self._driver(connection) as driver:
+            if driver is not None:
+                await driver.execute(sql, *args)
+                return
+        await super().execute_driver(connection, sql, args)
+
+    async def fetch_value(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> Any:
+        async with self._driver(connection) as driver:
+            if driver is not None:
+                return await driver.fetchval(sql, *args)
+        return await super().fetch_value(connection, sql, args)
 
     def error_position(self, error: BaseException) -> int | None:
         for cause in walk_causes(error):

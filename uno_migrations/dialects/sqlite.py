@@ -36,6 +36,21 @@ class SQLiteAdapter(DialectAdapter):
         if cursor.description is not None:
             await cursor.close()
 
+    async def execute_driver(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> None:
+        raw = await connection.get_raw_connection()
+        try:
+            await raw.driver_connection.execute(sql, args)  # type: ignore[union-attr]
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(sql, args, exc, sqlite3.Error) from exc
+
+    async def fetch_value(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> Any:
+        raw = await connection.get_raw_connection()
+        try:
+            rows = await raw.driver_connection.execute_fetchall(sql, args)  # type: ignore[union-attr]
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(sql, args, exc, sqlite3.Error) from exc
+        return next(iter(rows), (None,))[0]
+
     async def execute_many(self, connection: AsyncConnection, sql: str, rows: Sequence[Sequence[Any]]) -> int:
         # sqlite3's executemany on aiosqlite's thread, in one trip; errors still reach the
         # migration as SQLAlchemy's DBAPIError, as everywhere else.
