@@ -143,13 +143,11 @@ class MigrationContext:
             ):
                 await self.on_implicit_commit(self.statements_done)
                 recorded = self.statements_done
-            if log.isEnabledFor(logging.DEBUG):
-                log.debug("%s: statement %d: %s", self.migration.id, self.statements_done + 1, statement.text)
+            self.log_statement(self.statements_done, statement.text)
             try:
                 await self.adapter.run_statement(self.connection, statement.text)
             except Exception as exc:
-                self._failed(exc, statement.text)
-                self.failed.line = first_line + statement.line - 1  # type: ignore[union-attr]
+                self.statement_failed(exc, statement.text, first_line + statement.line - 1)
                 raise
             await self._done()
 
@@ -161,7 +159,7 @@ class MigrationContext:
             else:
                 result = await self.connection.exec_driver_sql(sql, execution_options={"no_parameters": True})
         except DBAPIError as exc:
-            self._failed(exc, sql)
+            self.statement_failed(exc, sql)
             raise
         await self._done()
         return result
@@ -190,7 +188,7 @@ class MigrationContext:
         try:
             count = await self.adapter.execute_many(self.connection, bound, args)
         except DBAPIError as exc:
-            self._failed(exc, text)
+            self.statement_failed(exc, text)
             raise
         await self._done()
         return count
@@ -215,7 +213,7 @@ class MigrationContext:
             try:
                 result = await reader.run_sync(open_cursor)
             except DBAPIError as exc:
-                self._failed(exc, text)
+                self.statement_failed(exc, text)
                 raise
             try:
                 while True:
@@ -245,13 +243,19 @@ class MigrationContext:
         try:
             result = await self.connection.execute(statement, parameters)
         except DBAPIError as exc:
-            self._failed(exc, str(statement))
+            self.statement_failed(exc, str(statement))
             raise
         await self._done()
         return SQLResult(result)
 
-    def _failed(self, error: BaseException, statement: str) -> None:
-        self.failed = FailedStatement(error, statement, self.adapter.error_position(error))
+    def log_statement(self, index: int, statement: str) -> None:
+        """Log (at DEBUG) that statement ``index`` (0-based) of an SQL migration starts."""
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s: statement %d: %s", self.migration.id, index + 1, statement)
+
+    def statement_failed(self, error: BaseException, statement: str, line: int | None = None) -> None:
+        """Keep the statement that raised ``error`` (and its line in its file) for the runner."""
+        self.failed = FailedStatement(error, statement, self.adapter.error_position(error), line)
 
     async def _done(self) -> None:
         self.statements_done += 1

@@ -15,6 +15,7 @@ from .attempts import Attempts
 from .connection import async_url, mask_url
 from .context import MigrationContext, execution_error
 from .dialects import get_adapter
+from .dialects.base import ScriptError
 from .errors import (
     ChecksumMismatchError,
     DuplicateMigrationError,
@@ -243,48 +244,16 @@ class Migrator:
         context = MigrationContext(
             session.connection, session.adapter, migration, "up", resume_from=resume_from
         )
-        write_ahead = not fake and not session.adapter.transactional_ddl
-        has_row = failed_row is not None
         started = time.perf_counter()
         try:
-            if fake or base.transactional:
-                failure: Exception | None = None
-                async with session.transaction():
-                    if session.adapter.lock_per_migration and await self.version_table.is_applied(
-                        session.connection, migration.id
-                    ):
-                        self._emit("skip", migration.id, "up", index, total)
-                        return None
-                    if write_ahead:
-                        await self._attempts.write_ahead(session, context, existing=has_row)
-                    if not fake:
-                        failure = await self._attempts.run_step(session, context, migration.apply)
-                    if failure is None:
-                        await self.version_table.record(
-                            session.connection,
-                            base,
-                            action=action,
-                            execution_ms=_ms(started),
-                            actor=self.actor,
-                            existing=write_ahead or has_row,
-                        )
-                if failure is not None:
-                    raise failure
-            else:
-                if write_ahead:
-                    async with session.transaction():
-                        await self._attempts.write_ahead(session, context, existing=has_row)
-                context._in_transaction = False
-                await session.outside_transaction(lambda: migration.apply(context))
-                async with session.transaction():
-                    await self.version_table.record(
-                        session.connection,
-                        base,
-                        action=action,
-                        execution_ms=_ms(started),
-                        actor=self.actor,
-                        existing=True if write_ahead or has_row else None,
-                    )
+            outcome = None
+            if failed_row is None and not fake and isinstance(migration, SQLMigration):
+                outcome = await self._run_whole(session, migration, context)
+            if outcome is None:
+                outcome = await self._run_steps(session, context, fake, failed_row is not None, started)
+            if outcome == "skipped":
+                self._emit("skip", migration.id, "up", index, total)
+                return None
         except LockTimeoutError:
             raise
         except Exception as exc:
@@ -295,6 +264,75 @@ class Migrator:
         ms = _ms(started)
         self._emit("done", migration.id, "up", index, total, ms)
         return MigrationRun(migration.id, base.name, "up", action, ms, kind=base.kind)
+
+    async def _run_steps(
+        self, session: Session, context: MigrationContext, fake: bool, has_row: bool, started: float
+    ) -> str:
+        """Apply (or mark) a migration step by step: ``'applied'``, or ``'skipped'`` when another
+        run applied it meanwhile (SQLite)."""
+        migration = context.migration
+        base = migration.base
+        action = "mark" if fake else "apply"
+        write_ahead = not fake and not session.adapter.transactional_ddl
+        if fake or base.transactional:
+            failure: Exception | None = None
+            async with session.transaction():
+                if session.adapter.lock_per_migration and await self.version_table.is_applied(
+                    session.connection, migration.id
+                ):
+                    return "skipped"
+                if write_ahead:
+                    await self._attempts.write_ahead(session, context, existing=has_row)
+                if not fake:
+                    failure = await self._attempts.run_step(session, context, migration.apply)
+                if failure is None:
+                    await self.version_table.record(
+                        session.connection,
+                        base,
+                        action=action,
+                        execution_ms=_ms(started),
+                        actor=self.actor,
+                        existing=write_ahead or has_row,
+                    )
+            if failure is not None:
+                raise failure
+            return "applied"
+        if write_ahead:
+            async with session.transaction():
+                await self._attempts.write_ahead(session, context, existing=has_row)
+        context._in_transaction = False
+        await session.outside_transaction(lambda: migration.apply(context))
+        async with session.transaction():
+            await self.version_table.record(
+                session.connection,
+                base,
+                action=action,
+                execution_ms=_ms(started),
+                actor=self.actor,
+                existing=True if write_ahead or has_row else None,
+            )
+        return "applied"
+
+    async def _run_whole(
+        self, session: Session, migration: SQLMigration, context: MigrationContext
+    ) -> str | None:
+        """An SQL migration with its bookkeeping in one go, where the adapter can; else None."""
+        if not migration.base.transactional or session.external_transaction:
+            return None
+        statements = [statement.text for statement in migration.up_statements]
+        check = session.adapter.lock_per_migration
+        script = self.version_table.script(
+            session.connection, migration.base, statements, self.actor, check, context.log_statement
+        )
+        try:
+            return await session.adapter.run_script(session.connection, script)
+        except ScriptError as exc:
+            statement = migration.up_statements[exc.index]
+            context.statements_done = exc.index
+            context.statement_failed(
+                exc.error, statement.text, migration.line_offsets[0] + statement.line - 1
+            )
+            raise exc.error from exc
 
     # -- rollback ---------------------------------------------------------------------------
 

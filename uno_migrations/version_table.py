@@ -36,6 +36,7 @@ from sqlalchemy.schema import CreateSchema
 from sqlalchemy.types import TypeEngine
 
 from .dialects import DialectAdapter, get_adapter
+from .dialects.base import DriverSQL, Script
 from .errors import ConfigurationError
 from .migration import MigrationBase
 
@@ -236,14 +237,34 @@ class VersionTable:
             }
         return compiled[name]
 
-    def _prepare(
-        self, connection: AsyncConnection, name: str, values: Mapping[str, Any]
-    ) -> tuple[str, tuple[Any, ...]]:
+    def _prepare(self, connection: AsyncConnection, name: str, values: Mapping[str, Any]) -> DriverSQL:
         statement = self._driver_statement(connection, name)
         args = statement.args(values)
         if sql_log.isEnabledFor(logging.INFO):
             sql_log.info("%s %r", statement.sql, args)
         return statement.sql, args
+
+    def script(
+        self,
+        connection: AsyncConnection,
+        base: MigrationBase,
+        statements: list[str],
+        actor: str,
+        check: bool,
+        starting: Callable[[int, str], None],
+    ) -> Script:
+        """``statements`` with the bookkeeping of applying ``base``, for an adapter to run whole."""
+
+        def record(ms: int) -> list[DriverSQL]:
+            row = self.row_values(base, execution_ms=ms, actor=actor)
+            log = self.log_values(base.id or "", "apply", actor, ms, base.checksum, row["applied_at"])
+            return [
+                self._prepare(connection, "insert_row", row),
+                self._prepare(connection, "insert_log", log),
+            ]
+
+        check_sql = self._prepare(connection, "status_of", {"mid": base.id}) if check else None
+        return Script(statements, check_sql, record, starting)
 
     async def _run(self, connection: AsyncConnection, name: str, values: Mapping[str, Any]) -> None:
         await self.adapter.execute_driver(connection, *self._prepare(connection, name, values))

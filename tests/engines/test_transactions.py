@@ -164,3 +164,42 @@ async def test_non_transactional_migration_on_every_engine(db: TestDatabase, mak
     assert await db.fetch("SELECT id FROM outside") == [(7,)]
     await migrator.rollback()
     assert "outside" not in await db.tables()
+
+
+async def test_sqlite_runs_an_sql_migration_in_one_go(tmp_path: Path) -> None:
+    """SQLite runs a whole SQL migration in one trip to aiosqlite's thread; if a new aiosqlite
+    took that away, the runner would silently fall back to the slower path, so it is checked."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from uno_migrations.dialects import get_adapter
+    from uno_migrations.dialects.base import Script, ScriptError
+
+    adapter = get_adapter("sqlite")
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'whole.db'}")
+    check = ("SELECT status FROM v WHERE id = ?", ("m",))
+    started: list[int] = []
+
+    def script(*statements: str) -> Script:
+        record = [("INSERT INTO v (id, status) VALUES (?, ?)", ("m", "applied"))]
+        return Script(list(statements), check, lambda ms: record, lambda i, sql: started.append(i))
+
+    try:
+        async with engine.connect() as connection:
+            await connection.exec_driver_sql("CREATE TABLE v (id TEXT PRIMARY KEY, status TEXT)")
+            await connection.commit()
+            with pytest.raises(ScriptError) as failed:
+                await adapter.run_script(
+                    connection, script("CREATE TABLE a (id INTEGER)", "INSERT INTO nope VALUES (1)")
+                )
+            assert failed.value.index == 1 and "no such table: nope" in str(failed.value.error)
+            assert started == [0, 1]
+            applied = await adapter.run_script(
+                connection, script("CREATE TABLE a (id INTEGER)", "INSERT INTO a VALUES (1)")
+            )
+            assert applied == "applied"
+            assert await adapter.run_script(connection, script("CREATE TABLE b (id INTEGER)")) == "skipped"
+            tables = await connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")
+            assert sorted(row[0] for row in tables) == ["a", "v"]  # nothing of the failed or skipped runs
+            assert (await connection.exec_driver_sql("SELECT status FROM v")).scalar() == "applied"
+    finally:
+        await engine.dispose()

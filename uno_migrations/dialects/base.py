@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -22,6 +23,33 @@ class NoLock:
 
     async def release(self) -> None:
         return None
+
+
+DriverSQL = tuple[str, tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class Script:
+    """A transactional SQL migration with its bookkeeping, for adapters that run it whole.
+
+    ``check``: a query whose value ``'applied'`` means another run applied the migration
+    meanwhile (it is then skipped); ``record(ms)``: the statements that record it as applied;
+    ``starting(index, sql)`` is called before each statement (it logs).
+    """
+
+    statements: Sequence[str]
+    check: DriverSQL | None
+    record: Callable[[int], Sequence[DriverSQL]]
+    starting: Callable[[int, str], None]
+
+
+class ScriptError(Exception):
+    """Statement ``index`` of a script raised ``error`` (a DBAPIError); nothing of it was kept."""
+
+    def __init__(self, index: int, error: BaseException) -> None:
+        super().__init__(index, error)
+        self.index = index
+        self.error = error
 
 
 class DialectAdapter:
@@ -52,6 +80,14 @@ class DialectAdapter:
     async def run_statement(self, connection: AsyncConnection, sql: str) -> None:
         """Run one statement of an SQL migration: no parameters, no result wanted."""
         await connection.exec_driver_sql(sql, execution_options={"no_parameters": True})
+
+    async def run_script(self, connection: AsyncConnection, script: Script) -> str | None:
+        """Run ``script`` in one transaction of its own: ``'applied'`` or ``'skipped'``.
+
+        None: the adapter cannot, and the runner takes the general path. Raises ScriptError
+        when a statement fails, after rolling the transaction back.
+        """
+        return None
 
     async def execute_driver(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> None:
         """Run a statement already compiled for the driver (the version table's bookkeeping)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,7 +11,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..errors import LockTimeoutError
-from .base import DialectAdapter
+from .base import DialectAdapter, Script, ScriptError
 
 
 class SQLiteAdapter(DialectAdapter):
@@ -35,6 +36,30 @@ class SQLiteAdapter(DialectAdapter):
         cursor = await raw.driver_connection.execute(sql)  # type: ignore[union-attr]
         if cursor.description is not None:
             await cursor.close()
+
+    async def run_script(self, connection: AsyncConnection, script: Script) -> str | None:
+        # Every call into aiosqlite is a trip to its thread and back, which costs more than
+        # SQLite's own work on a statement; the whole migration (lock, re-check, statements,
+        # version row, commit) is one trip here. That needs aiosqlite's internal hook for
+        # running a function on its thread; without it, the general path.
+        raw = await connection.get_raw_connection()
+        driver = raw.driver_connection
+        submit = getattr(driver, "_execute", None)
+        if submit is None or not hasattr(type(driver), "_conn") or connection.in_transaction():
+            return None
+        try:
+            outcome: str = await submit(_run_script, driver, script)
+        except _StatementError as exc:
+            sql = script.statements[exc.index]
+            error = DBAPIError.instance(sql, None, exc.error, sqlite3.Error)
+            raise ScriptError(exc.index, error) from exc.error
+        except sqlite3.Error as exc:  # taking the lock, or the bookkeeping
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                raise LockTimeoutError(
+                    self.lock_timeout, "another connection writing to this database"
+                ) from exc
+            raise DBAPIError.instance(None, None, exc, sqlite3.Error) from exc
+        return outcome
 
     async def execute_driver(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> None:
         raw = await connection.get_raw_connection()
@@ -75,3 +100,36 @@ class SQLiteAdapter(DialectAdapter):
                     self.lock_timeout, "another connection writing to this database"
                 ) from exc
             raise
+
+
+class _StatementError(Exception):
+    def __init__(self, index: int, error: sqlite3.Error) -> None:
+        super().__init__(index, error)
+        self.index = index
+        self.error = error
+
+
+def _run_script(driver: Any, script: Script) -> str:
+    """On aiosqlite's thread: the script in one BEGIN IMMEDIATE ... COMMIT."""
+    db: sqlite3.Connection = driver._conn
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if script.check is not None:
+            row = db.execute(*script.check).fetchone()
+            if row is not None and row[0] == "applied":
+                db.rollback()
+                return "skipped"
+        started = time.perf_counter()
+        for index, sql in enumerate(script.statements):
+            script.starting(index, sql)
+            try:
+                db.execute(sql).close()
+            except sqlite3.Error as exc:
+                raise _StatementError(index, exc) from exc
+        for sql, args in script.record(int((time.perf_counter() - started) * 1000)):
+            db.execute(sql, args)
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
+    return "applied"
