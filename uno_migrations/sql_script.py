@@ -188,6 +188,47 @@ class _Splitter:
         self.last = end
 
 
+# Text without quotes, comments, dollar quotes, brackets or backslashes: nothing in it can hide a
+# ';' or a separator, so it is split without the lexer (most migration files are like this).
+_NOT_PLAIN = re.compile(r"[-'\"`\[$/#\\]")
+_BLOCK_WORDS = re.compile(r"\b(?:begin|case|delimiter)\b", re.IGNORECASE)
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for c in text:
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
+
+
+def _split_plain(sql: str) -> list[Statement] | None:
+    """Split plain text on ';'; None when the text needs the lexer (see ``_NOT_PLAIN``)."""
+    if _NOT_PLAIN.search(sql) or _BLOCK_WORDS.search(sql):
+        return None
+    statements, pos, line = [], 0, 1
+    for piece in sql.split(";"):
+        text = piece.strip()
+        if text:
+            if not _balanced(text):
+                return None  # psql keeps a ';' inside parentheses (CREATE RULE ... DO (a; b))
+            words = text.upper().split()
+            if len(words) <= 4 and tuple(words) in _TRANSACTION_CONTROL:
+                return None  # dropped with a warning, by the lexer's path
+            first = pos + piece.index(text[0])
+            line += sql.count("\n", pos, first)
+            statements.append(Statement(text, line))
+            line += sql.count("\n", first, pos + len(piece))
+        else:
+            line += piece.count("\n")
+        pos += len(piece) + 1
+    return statements
+
+
 def split_statements(sql: str, dialect: Dialect) -> list[Statement]:
     """Split a script into statements on top-level delimiters.
 
@@ -195,6 +236,9 @@ def split_statements(sql: str, dialect: Dialect) -> list[Statement]:
     opens and commits the transaction itself.
     """
     dialect = _dialect(dialect)
+    plain = _split_plain(sql)
+    if plain is not None:
+        return plain
     splitter = _Splitter(sql, dialect)
     for token in _tokens(sql, dialect):
         splitter.feed(*token)
@@ -295,6 +339,9 @@ def parse_script(text: str, dialect: Dialect | None = None) -> SQLScript:
     that use backslash escapes or ``#`` comments.
     """
     text = text.replace("\r\n", "\n").removeprefix("\ufeff")
+    if not _NOT_PLAIN.search(text):  # no comments, so no header and no separators
+        plain = text if text.strip() else ""
+        return SQLScript(header=_header({}, True), up=plain, down=None, up_line=1, down_line=None)
     lines = _Lines(text)
     markers: list[_Marker] = []
     directives: dict[str, list[tuple[int, str]]] = {}

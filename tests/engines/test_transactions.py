@@ -203,3 +203,33 @@ async def test_sqlite_runs_an_sql_migration_in_one_go(tmp_path: Path) -> None:
             assert (await connection.exec_driver_sql("SELECT status FROM v")).scalar() == "applied"
     finally:
         await engine.dispose()
+
+
+async def test_postgresql_sends_an_sql_migration_in_one_go(pg_db: TestDatabase, make_migrations: MakeDir) -> None:
+    """PostgreSQL gets a whole SQL migration with its version rows as one query; the duration is
+    measured by the server, quotes in the recorded text survive, and a migration that fails is
+    run again statement by statement, so the error still names the statement and its line."""
+    from uno_migrations.dialects import get_adapter
+    from uno_migrations.dialects.base import Script
+
+    async with pg_db.engine.connect() as connection:
+        script = Script(["CREATE TABLE probe (id INTEGER)"], None, lambda ms: [], lambda i, sql: None)
+        assert await get_adapter("postgresql").run_script(connection, script) == "applied"
+        assert not connection.in_transaction()
+    directory = make_migrations(
+        {
+            "1_slow.sql": "-- Description: Bob's 'quoted' table\nCREATE TABLE slow (id INTEGER);\nSELECT pg_sleep(0.2);\n",
+            "2_breaks.sql": "CREATE TABLE half (id INTEGER);\nINSERT INTO nowhere VALUES (1);\n",
+        }
+    )
+    migrator = Migrator(pg_db.url, directories=[directory])
+    with pytest.raises(ExecutionError) as info:
+        await migrator.migrate()
+    assert info.value.migration_id == "2_breaks" and info.value.line == 2
+    assert info.value.statement == "INSERT INTO nowhere VALUES (1)"
+    rows = await pg_db.fetch("SELECT id, description, execution_ms FROM uno_migrations")
+    assert [(mid, text) for mid, text, _ in rows] == [("1_slow", "Bob's 'quoted' table")]
+    assert 200 <= rows[0][2] < 5000
+    assert {"slow", "probe"} <= await pg_db.tables() and "half" not in await pg_db.tables()
+    log = await pg_db.fetch("SELECT migration_id, action, execution_ms FROM uno_migrations_log ORDER BY seq")
+    assert [(m, a) for m, a, _ in log] == [("1_slow", "apply"), ("2_breaks", "fail")] and log[0][2] >= 200

@@ -47,3 +47,23 @@ def test_mysql_statements_that_keep_the_transaction(sql: str) -> None:
 @pytest.mark.parametrize("engine", ["postgresql", "sqlite"])
 def test_transactional_ddl_engines_never_commit_implicitly(engine: str) -> None:
     assert not get_adapter(engine).commits_implicitly("CREATE TABLE t (id INT)")
+
+
+def test_postgresql_inlines_only_values_it_can_write_safely() -> None:
+    """The one-query path writes the version rows' values in as literals, or not at all."""
+    from datetime import datetime, timezone
+
+    from uno_migrations.dialects.base import ServerElapsed
+    from uno_migrations.dialects.postgresql import _inline
+
+    at = datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=timezone.utc)
+    sql = "INSERT INTO t VALUES ($1::VARCHAR, $2::INTEGER, $3::TIMESTAMP WITH TIME ZONE, $4::VARCHAR, $10::INTEGER)"
+    args = ("it's", ServerElapsed(0), at, None, 5, 6, 7, 8, 9, 10)
+    assert _inline((sql, args)) == (
+        "INSERT INTO t VALUES ('it''s'::VARCHAR, "
+        "(EXTRACT(EPOCH FROM clock_timestamp() - transaction_timestamp()) * 1000)::INTEGER::INTEGER, "
+        "'2026-01-02T03:04:05.000006+00:00'::TIMESTAMP WITH TIME ZONE, NULL::VARCHAR, 10::INTEGER)"
+    )
+    assert _inline(("SELECT $1", ("back\\slash",))) is None  # would depend on standard_conforming_strings
+    assert _inline(("SELECT $1", (datetime(2026, 1, 1),))) is None  # naive datetimes are not written
+    assert _inline(("SELECT $1", (1.5,))) is None

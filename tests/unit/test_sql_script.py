@@ -703,3 +703,58 @@ def test_is_blank(sql: str, dialect: str, expected: bool) -> None:
 def test_is_blank_reports_an_unterminated_comment() -> None:
     with pytest.raises(SQLScriptError, match="unterminated /\\* comment starting on line 2"):
         is_blank("\n/* open", "sqlite")
+
+
+def _lexer_split(sql: str, dialect: str) -> list[Statement]:
+    from uno_migrations.sql_lexer import _dialect, _tokens
+    from uno_migrations.sql_script import _Splitter
+
+    splitter = _Splitter(sql, _dialect(dialect))
+    for token in _tokens(sql, _dialect(dialect)):
+        splitter.feed(*token)
+    splitter.finish()
+    return splitter.statements
+
+
+def test_plain_text_is_split_as_the_lexer_splits_it() -> None:
+    """Text without quotes or comments skips the lexer; it must not change a single statement."""
+    import random
+
+    from uno_migrations.sql_script import _split_plain
+
+    parts = [
+        "CREATE TABLE t (id INT)",
+        "INSERT INTO t VALUES (1)",
+        "UPDATE t SET a = 2\n WHERE b = 3",
+        "SELECT 1",
+        "\n",
+        "  ",
+        ";",
+        ";\n\n",
+        "(",
+        ")",
+        "commit",
+        "COMMIT WORK",
+        "CREATE RULE r AS ON INSERT TO t DO (INSERT INTO x VALUES (1); INSERT INTO y VALUES (2))",
+    ]
+    rng = random.Random(7)
+    compared = 0
+    for _ in range(3000):
+        sql = "".join(rng.choice(parts) for _ in range(rng.randint(0, 8)))
+        plain = _split_plain(sql)
+        if plain is None:
+            continue
+        compared += 1
+        for dialect in ("postgresql", "mysql", "sqlite"):
+            assert plain == _lexer_split(sql, dialect), (sql, dialect)
+    assert compared > 1000
+
+
+@pytest.mark.parametrize(
+    "sql",
+    ["SELECT 'a;b'", "SELECT 1 -- c", "CREATE TRIGGER x BEGIN SELECT 1; END", "BEGIN", "SELECT $1", "DO (a; b"],
+)
+def test_text_that_needs_the_lexer_is_not_split_plainly(sql: str) -> None:
+    from uno_migrations.sql_script import _split_plain
+
+    assert _split_plain(sql) is None

@@ -43,6 +43,11 @@ class Script:
     starting: Callable[[int, str], None]
 
 
+class ServerElapsed(int):
+    """The migration's duration, where the database measures it: an adapter that sends a whole
+    script at once renders this value as the time elapsed since its transaction began."""
+
+
 class ScriptError(Exception):
     """Statement ``index`` of a script raised ``error`` (a DBAPIError); nothing of it was kept."""
 

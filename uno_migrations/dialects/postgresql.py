@@ -3,17 +3,47 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..errors import LockTimeoutError
-from .base import DialectAdapter, RunLock, walk_causes
+from .base import DialectAdapter, DriverSQL, RunLock, Script, ServerElapsed, walk_causes
+
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+_ELAPSED_MS = "(EXTRACT(EPOCH FROM clock_timestamp() - transaction_timestamp()) * 1000)::INTEGER"
+
+
+def _literal(value: Any) -> str | None:
+    """``value`` as an SQL literal, for the bookkeeping values uno writes; None when unsure."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, ServerElapsed):
+        return _ELAPSED_MS
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return f"'{value.isoformat()}'"
+    if isinstance(value, str) and "\\" not in value and "\0" not in value:
+        # Quotes doubled; no backslash, so standard_conforming_strings cannot matter.
+        return "'" + value.replace("'", "''") + "'"
+    return None
+
+
+def _inline(statement: DriverSQL) -> str | None:
+    """A compiled statement with its parameters written in as literals, or None."""
+    sql, args = statement
+    literals = [_literal(value) for value in args]
+    if any(literal is None for literal in literals):
+        return None
+    return _PLACEHOLDER.sub(lambda m: literals[int(m.group(1)) - 1] or "", sql)
 
 _HOLDER = text(
     "SELECT a.pid, a.usename, a.application_name, a.client_addr "
@@ -100,6 +130,29 @@ class PostgreSQLAdapter(DialectAdapter):
                 await driver.execute(sql)
                 return
         await super().run_statement(connection, sql)
+
+    async def run_script(self, connection: AsyncConnection, script: Script) -> str | None:
+        # The whole migration as one simple query, BEGIN to COMMIT, version rows included: one
+        # round trip where the step-by-step path takes one per statement. A failure rolls it
+        # all back and returns None: the runner then runs it again statement by statement,
+        # which names the statement that fails (PostgreSQL does not say which one of many did).
+        if connection.in_transaction() or script.check is not None:
+            return None
+        record = [_inline(statement) for statement in script.record(ServerElapsed(0))]
+        raw = await connection.get_raw_connection()
+        driver = raw.driver_connection
+        if any(sql is None for sql in record) or driver is None or driver.is_in_transaction():
+            return None
+        for index, sql in enumerate(script.statements):
+            script.starting(index, sql)
+        query = ";\n".join(["BEGIN", *script.statements, *record, "COMMIT"])  # type: ignore[list-item]
+        try:
+            await driver.execute(query)
+        except Exception:
+            if driver.is_in_transaction():
+                await driver.execute("ROLLBACK")
+            return None
+        return "applied"
 
     async def execute_driver(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> None:
         # asyncpg keeps the prepared statement: one round trip from the second time on.
