@@ -188,10 +188,19 @@ class _Splitter:
         self.last = end
 
 
-# Text without quotes, comments, dollar quotes, brackets or backslashes: nothing in it can hide a
-# ';' or a separator, so it is split without the lexer (most migration files are like this).
+# Text without comments, dollar quotes, double quotes, backticks, brackets or backslashes, whose
+# single-quoted strings are closed: nothing in it can hide a ';' or a separator, so it is split
+# without the lexer (most migration files are like this). Strings are masked out first (as
+# zeros, keeping offsets), so what they hold counts for nothing.
 _NOT_PLAIN = re.compile(r"[-'\"`\[$/#\\]")
+_STRING = re.compile(r"'[^'\\]*'")
 _BLOCK_WORDS = re.compile(r"\b(?:begin|case|delimiter)\b", re.IGNORECASE)
+
+
+def _masked(sql: str) -> str | None:
+    """``sql`` with each string literal's content blanked out, or None if it is not plain."""
+    masked = _STRING.sub(lambda m: "0" * len(m.group()), sql) if "'" in sql else sql
+    return None if _NOT_PLAIN.search(masked) or "\\" in sql else masked
 
 
 def _balanced(text: str) -> bool:
@@ -208,20 +217,21 @@ def _balanced(text: str) -> bool:
 
 def _split_plain(sql: str) -> list[Statement] | None:
     """Split plain text on ';'; None when the text needs the lexer (see ``_NOT_PLAIN``)."""
-    if _NOT_PLAIN.search(sql) or _BLOCK_WORDS.search(sql):
+    masked = _masked(sql)
+    if masked is None or _BLOCK_WORDS.search(masked):
         return None
     statements, pos, line = [], 0, 1
-    for piece in sql.split(";"):
-        text = piece.strip()
-        if text:
-            if not _balanced(text):
+    for piece in masked.split(";"):
+        code = piece.strip()
+        if code:
+            if not _balanced(code):
                 return None  # psql keeps a ';' inside parentheses (CREATE RULE ... DO (a; b))
-            words = text.upper().split()
+            words = code.upper().split()
             if len(words) <= 4 and tuple(words) in _TRANSACTION_CONTROL:
                 return None  # dropped with a warning, by the lexer's path
-            first = pos + piece.index(text[0])
+            first = pos + piece.index(code[0])
             line += sql.count("\n", pos, first)
-            statements.append(Statement(text, line))
+            statements.append(Statement(sql[first : first + len(code)], line))
             line += sql.count("\n", first, pos + len(piece))
         else:
             line += piece.count("\n")
@@ -339,7 +349,7 @@ def parse_script(text: str, dialect: Dialect | None = None) -> SQLScript:
     that use backslash escapes or ``#`` comments.
     """
     text = text.replace("\r\n", "\n").removeprefix("\ufeff")
-    if not _NOT_PLAIN.search(text):  # no comments, so no header and no separators
+    if _masked(text) is not None:  # no comments, so no header and no separators
         plain = text if text.strip() else ""
         return SQLScript(header=_header({}, True), up=plain, down=None, up_line=1, down_line=None)
     lines = _Lines(text)

@@ -736,6 +736,9 @@ def test_plain_text_is_split_as_the_lexer_splits_it() -> None:
         "commit",
         "COMMIT WORK",
         "CREATE RULE r AS ON INSERT TO t DO (INSERT INTO x VALUES (1); INSERT INTO y VALUES (2))",
+        "INSERT INTO t VALUES ('a;b', 'it''s', '-- no comment', '(', 'begin')",
+        "'",
+        "x'",
     ]
     rng = random.Random(7)
     compared = 0
@@ -752,7 +755,7 @@ def test_plain_text_is_split_as_the_lexer_splits_it() -> None:
 
 @pytest.mark.parametrize(
     "sql",
-    ["SELECT 'a;b'", "SELECT 1 -- c", "CREATE TRIGGER x BEGIN SELECT 1; END", "BEGIN", "SELECT $1", "DO (a; b"],
+    ["SELECT 'a;b", "SELECT 'a\\';b'", "SELECT 1 -- c", "CREATE TRIGGER x BEGIN SELECT 1; END", "BEGIN", "SELECT $1", "DO (a; b"],
 )
 def test_text_that_needs_the_lexer_is_not_split_plainly(sql: str) -> None:
     from uno_migrations.sql_script import _split_plain

@@ -77,18 +77,32 @@ class MySQLAdapter(DialectAdapter):
         word = _FIRST_WORD.match(sql, leading.end() if leading else 0)
         return word is None or word.group().lower() not in _KEEP_TRANSACTION
 
-    async def execute_driver(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> None:
+    async def _execute(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...] | None) -> None:
         # aiomysql's own cursor: SQLAlchemy's result handling costs more than the round trip.
+        # Its errors become SQLAlchemy's DBAPIError, as on the portable path.
+        from pymysql.err import Error  # type: ignore[import-untyped]
+
         raw = await connection.get_raw_connection()
         driver = raw.driver_connection
         if driver is None:
-            await super().execute_driver(connection, sql, args)
+            if args is None:
+                await super().run_statement(connection, sql)
+            else:
+                await super().execute_driver(connection, sql, args)
             return
         cursor = await driver.cursor()
         try:
             await cursor.execute(sql, args)
+        except Error as exc:
+            raise DBAPIError.instance(sql, args, exc, Error) from exc
         finally:
             await cursor.close()
+
+    async def run_statement(self, connection: AsyncConnection, sql: str) -> None:
+        await self._execute(connection, sql, None)
+
+    async def execute_driver(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> None:
+        await self._execute(connection, sql, args)
 
     @asynccontextmanager
     async def savepoint(self, connection: AsyncConnection) -> AsyncIterator[None]:
