@@ -48,11 +48,19 @@ def when(value: datetime | None) -> str:
     """A timestamp for tables: UTC, to the second."""
     if value is None:
         return "-"
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return value.astimezone(timezone.utc).isoformat(" ", "seconds")[:19] + " UTC"
 
 
 def iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
+
+
+def _styled() -> bool:
+    """Whether click.echo keeps colours on stdout (asked the way click.echo asks it)."""
+    strip: Callable[[Any, bool | None], bool] | None = getattr(click.utils, "should_strip_ansi", None)
+    if strip is None:
+        return True
+    return not strip(sys.stdout, click.globals.resolve_color_default())
 
 
 def table(
@@ -62,6 +70,8 @@ def table(
 ) -> None:
     """Print aligned columns; ``colour(column, text)`` may name a colour for a cell."""
     body = [list(row) for row in rows]
+    if colour is not None and not _styled():
+        colour = None  # click would strip the colours again, line by line
     widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *body, strict=False)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
     for row in body:

@@ -110,7 +110,10 @@ def _read_bytes(path: str) -> bytes:
     try:
         fd = os.open(path, os.O_RDONLY)
         try:
-            chunks = []
+            data = os.read(fd, 1 << 16)
+            if len(data) < 1 << 16:
+                return data  # the whole of a small file, in one read
+            chunks = [data]
             while chunk := os.read(fd, 1 << 20):
                 chunks.append(chunk)
             return b"".join(chunks)
