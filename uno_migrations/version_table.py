@@ -80,6 +80,11 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _timestamp_of(value: datetime | str | None) -> datetime | None:
+    """A timestamp as the driver returns it: SQLite's text, the others' datetime."""
+    return _aware(datetime.fromisoformat(value) if isinstance(value, str) else value)
+
+
 def _aware(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
@@ -189,6 +194,7 @@ class VersionTable:
         row_keys = [c.key for c in t.columns]
         self._statements: dict[str, tuple[Any, list[str] | None]] = {
             "status_of": (select(t.c.status).where(by_id), None),
+            "read_all": (select(t).order_by(t.c.applied_at, t.c.id), None),
             "insert_row": (insert(t), row_keys),
             "update_row": (update(t).where(by_id), [k for k in row_keys if k != "id"]),
             "delete_row": (delete(t).where(by_id), None),
@@ -219,11 +225,10 @@ class VersionTable:
 
     async def read(self, connection: AsyncConnection) -> dict[str, AppliedMigration]:
         """Every row, in the order they were applied."""
-        t = self.migrations
-        query = select(t).order_by(t.c.applied_at, t.c.id)
-        rows = (await connection.execute(query)).all()
+        sql, args = self._prepare(connection, "read_all", {})
+        rows = await self.adapter.fetch_all(connection, sql, args)
         return {
-            r[0]: AppliedMigration(r[0], r[1], r[2], r[3], r[4], r[5], r[6], _aware(r[7]), r[8], r[9])
+            r[0]: AppliedMigration(r[0], r[1], r[2], r[3], r[4], r[5], r[6], _timestamp_of(r[7]), r[8], r[9])
             for r in rows
         }
 

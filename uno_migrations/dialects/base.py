@@ -102,6 +102,10 @@ class DialectAdapter:
         """The first column of the first row of a compiled query, or None."""
         return (await connection.exec_driver_sql(sql, args)).scalar()
 
+    async def fetch_all(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> Sequence[Any]:
+        """Every row of a compiled query, as the driver returns them (indexable rows)."""
+        return (await connection.exec_driver_sql(sql, args)).all()
+
     async def execute_many(self, connection: AsyncConnection, sql: str, rows: Sequence[Sequence[Any]]) -> int:
         """One statement, already in the driver's paramstyle, for many rows (executemany)."""
         result = await connection.exec_driver_sql(sql, list(rows))

@@ -6,7 +6,7 @@ import hashlib
 import itertools
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -77,7 +77,9 @@ class MySQLAdapter(DialectAdapter):
         word = _FIRST_WORD.match(sql, leading.end() if leading else 0)
         return word is None or word.group().lower() not in _KEEP_TRANSACTION
 
-    async def _execute(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...] | None) -> None:
+    async def _execute(
+        self, connection: AsyncConnection, sql: str, args: tuple[Any, ...] | None, fetch: bool = False
+    ) -> Sequence[Any]:
         # aiomysql's own cursor: SQLAlchemy's result handling costs more than the round trip.
         # Its errors become SQLAlchemy's DBAPIError, as on the portable path.
         from pymysql.err import Error  # type: ignore[import-untyped]
@@ -85,24 +87,31 @@ class MySQLAdapter(DialectAdapter):
         raw = await connection.get_raw_connection()
         driver = raw.driver_connection
         if driver is None:
+            if fetch:
+                return await super().fetch_all(connection, sql, args or ())
             if args is None:
                 await super().run_statement(connection, sql)
             else:
                 await super().execute_driver(connection, sql, args)
-            return
+            return ()
         cursor = await driver.cursor()
         try:
             await cursor.execute(sql, args)
+            rows: Sequence[Any] = await cursor.fetchall() if fetch else ()
         except Error as exc:
             raise DBAPIError.instance(sql, args, exc, Error) from exc
         finally:
             await cursor.close()
+        return rows
 
     async def run_statement(self, connection: AsyncConnection, sql: str) -> None:
         await self._execute(connection, sql, None)
 
     async def execute_driver(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> None:
         await self._execute(connection, sql, args)
+
+    async def fetch_all(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> Sequence[Any]:
+        return await self._execute(connection, sql, args, fetch=True)
 
     @asynccontextmanager
     async def savepoint(self, connection: AsyncConnection) -> AsyncIterator[None]:

@@ -6,7 +6,7 @@ import asyncio
 import re
 import time
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
@@ -161,6 +161,12 @@ class PostgreSQLAdapter(DialectAdapter):
                 await driver.execute(sql, *args)
                 return
         await super().execute_driver(connection, sql, args)
+
+    async def fetch_all(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> Sequence[Any]:
+        async with self._driver(connection) as driver:
+            if driver is not None:
+                return list(await driver.fetch(sql, *args))
+        return await super().fetch_all(connection, sql, args)
 
     async def fetch_value(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> Any:
         async with self._driver(connection) as driver:

@@ -68,13 +68,16 @@ class SQLiteAdapter(DialectAdapter):
         except sqlite3.Error as exc:
             raise DBAPIError.instance(sql, args, exc, sqlite3.Error) from exc
 
-    async def fetch_value(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> Any:
+    async def fetch_all(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> Sequence[Any]:
         raw = await connection.get_raw_connection()
         try:
-            rows = await raw.driver_connection.execute_fetchall(sql, args)  # type: ignore[union-attr]
+            return list(await raw.driver_connection.execute_fetchall(sql, args))  # type: ignore[union-attr]
         except sqlite3.Error as exc:
             raise DBAPIError.instance(sql, args, exc, sqlite3.Error) from exc
-        return next(iter(rows), (None,))[0]
+
+    async def fetch_value(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> Any:
+        rows = await self.fetch_all(connection, sql, args)
+        return rows[0][0] if rows else None
 
     async def execute_many(self, connection: AsyncConnection, sql: str, rows: Sequence[Sequence[Any]]) -> int:
         # sqlite3's executemany on aiosqlite's thread, in one trip; errors still reach the
