@@ -15,7 +15,7 @@ from .attempts import Attempts
 from .connection import async_url, mask_url
 from .context import MigrationContext, execution_error
 from .dialects import get_adapter
-from .dialects.base import ScriptError
+from .dialects.base import DriverSQL, ScriptError
 from .errors import (
     ChecksumMismatchError,
     DuplicateMigrationError,
@@ -276,10 +276,8 @@ class Migrator:
         write_ahead = not fake and not session.adapter.transactional_ddl
         if fake or base.transactional:
             failure: Exception | None = None
-            async with session.transaction():
-                if session.adapter.lock_per_migration and await self.version_table.is_applied(
-                    session.connection, migration.id
-                ):
+            async with session.transaction(check=self._recheck(session, migration.id)) as status:
+                if status == "applied":
                     return "skipped"
                 if write_ahead:
                     await self._attempts.write_ahead(session, context, existing=has_row)
@@ -312,6 +310,12 @@ class Migrator:
                 existing=True if write_ahead or has_row else None,
             )
         return "applied"
+
+    def _recheck(self, session: Session, migration_id: str) -> DriverSQL | None:
+        """Where each migration takes the lock (SQLite), the query that re-checks its status."""
+        if not session.adapter.lock_per_migration:
+            return None
+        return self.version_table.status_query(session.connection, migration_id)
 
     async def _run_whole(
         self, session: Session, migration: SQLMigration, context: MigrationContext
@@ -398,10 +402,8 @@ class Migrator:
         started = time.perf_counter()
         try:
             if fake or migration.base.transactional:
-                async with session.transaction():
-                    if session.adapter.lock_per_migration and not await self.version_table.is_applied(
-                        session.connection, migration.id
-                    ):
+                async with session.transaction(check=self._recheck(session, migration.id)) as status:
+                    if session.adapter.lock_per_migration and status != "applied":
                         self._emit("skip", migration.id, "down", index, total)
                         return None
                     if not fake:

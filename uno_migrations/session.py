@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from .connection import create_engine, mask_secrets, mask_url
 from .dialects import DialectAdapter, driver_message, get_adapter
+from .dialects.base import DriverSQL
 from .errors import DatabaseConnectionError
 
 
@@ -29,16 +30,20 @@ class Session:
     external_transaction: bool = False
 
     @asynccontextmanager
-    async def transaction(self, write: bool = True) -> AsyncIterator[None]:
-        """A transaction (a savepoint inside a caller's); ``write`` takes SQLite's write lock."""
+    async def transaction(self, write: bool = True, check: DriverSQL | None = None) -> AsyncIterator[Any]:
+        """A transaction (a savepoint inside a caller's); ``write`` takes SQLite's write lock.
+
+        ``check``: a compiled query run first thing in it; the block gets its value.
+        """
         if self.external_transaction:
             async with self.connection.begin_nested():
-                yield
+                yield None if check is None else await self.adapter.fetch_value(self.connection, *check)
             return
         async with self.connection.begin():
             if write:
-                await self.adapter.begin(self.connection)
-            yield
+                yield await self.adapter.begin(self.connection, check)
+            else:
+                yield None if check is None else await self.adapter.fetch_value(self.connection, *check)
 
     @asynccontextmanager
     async def locked(self, key: str, timeout: float) -> AsyncIterator[None]:

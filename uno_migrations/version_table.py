@@ -268,15 +268,15 @@ class VersionTable:
                 self._prepare(connection, "insert_log", log),
             ]
 
-        check_sql = self._prepare(connection, "status_of", {"mid": base.id}) if check else None
+        check_sql = self.status_query(connection, base.id or "") if check else None
         return Script(statements, check_sql, record, starting)
 
     async def _run(self, connection: AsyncConnection, name: str, values: Mapping[str, Any]) -> None:
         await self.adapter.execute_driver(connection, *self._prepare(connection, name, values))
 
-    async def is_applied(self, connection: AsyncConnection, migration_id: str) -> bool:
-        sql, args = self._prepare(connection, "status_of", {"mid": migration_id})
-        return bool(await self.adapter.fetch_value(connection, sql, args) == "applied")
+    def status_query(self, connection: AsyncConnection, migration_id: str) -> DriverSQL:
+        """The compiled query for the status of one migration (None when it has no row)."""
+        return self._prepare(connection, "status_of", {"mid": migration_id})
 
     def row_values(
         self,
@@ -343,14 +343,15 @@ class VersionTable:
             base, execution_ms=execution_ms, actor=actor, status=status, statements_done=statements_done
         )
         if existing:
-            await self._run(connection, "update_row", values)
+            statements = [self._prepare(connection, "update_row", values)]
         else:
-            if existing is None:
-                await self._run(connection, "delete_row", values)
-            await self._run(connection, "insert_row", values)
+            statements = [] if existing is False else [self._prepare(connection, "delete_row", values)]
+            statements.append(self._prepare(connection, "insert_row", values))
         if action is not None:
             at = values["applied_at"]
-            await self.append_log(connection, base.id or "", action, actor, execution_ms, base.checksum, at)
+            log = self.log_values(base.id or "", action, actor, execution_ms, base.checksum, at)
+            statements.append(self._prepare(connection, "insert_log", log))
+        await self.adapter.execute_batch(connection, statements)
 
     async def set_statements_done(self, connection: AsyncConnection, migration_id: str, done: int) -> None:
         await self._run(connection, "set_done", {"mid": migration_id, "done": done})

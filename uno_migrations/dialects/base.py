@@ -79,8 +79,13 @@ class DialectAdapter:
     async def prepare(self, connection: AsyncConnection, lock_timeout: float) -> None:
         """Set up a freshly opened run connection."""
 
-    async def begin(self, connection: AsyncConnection) -> None:
-        """Called right after a migration's transaction begins, before its first statement."""
+    async def begin(self, connection: AsyncConnection, check: DriverSQL | None = None) -> Any:
+        """Called right after a migration's transaction begins, before its first statement.
+
+        ``check``: a compiled query to run first thing in the transaction; its value is returned
+        (None without one).
+        """
+        return None if check is None else await self.fetch_value(connection, *check)
 
     async def run_statement(self, connection: AsyncConnection, sql: str) -> None:
         """Run one statement of an SQL migration: no parameters, no result wanted."""
@@ -97,6 +102,11 @@ class DialectAdapter:
     async def execute_driver(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> None:
         """Run a statement already compiled for the driver (the version table's bookkeeping)."""
         await connection.exec_driver_sql(sql, args)
+
+    async def execute_batch(self, connection: AsyncConnection, statements: Sequence[DriverSQL]) -> None:
+        """Several compiled statements, in order (the version row and its log row)."""
+        for sql, args in statements:
+            await self.execute_driver(connection, sql, args)
 
     async def fetch_value(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> Any:
         """The first column of the first row of a compiled query, or None."""

@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..errors import LockTimeoutError
-from .base import DialectAdapter, Script, ScriptError
+from .base import DialectAdapter, DriverSQL, Script, ScriptError
 
 
 class SQLiteAdapter(DialectAdapter):
@@ -40,26 +40,19 @@ class SQLiteAdapter(DialectAdapter):
     async def run_script(self, connection: AsyncConnection, script: Script) -> str | None:
         # Every call into aiosqlite is a trip to its thread and back, which costs more than
         # SQLite's own work on a statement; the whole migration (lock, re-check, statements,
-        # version row, commit) is one trip here. That needs aiosqlite's internal hook for
-        # running a function on its thread; without it, the general path.
-        raw = await connection.get_raw_connection()
-        driver = raw.driver_connection
-        submit = getattr(driver, "_execute", None)
-        if submit is None or not hasattr(type(driver), "_conn") or connection.in_transaction():
+        # version row, commit) is one trip here.
+        if connection.in_transaction():
             return None
         try:
-            outcome: str = await submit(_run_script, driver, script)
+            done, outcome = await self._on_thread(connection, _run_script, script)
         except _StatementError as exc:
             sql = script.statements[exc.index]
             error = DBAPIError.instance(sql, None, exc.error, sqlite3.Error)
             raise ScriptError(exc.index, error) from exc.error
-        except sqlite3.Error as exc:  # taking the lock, or the bookkeeping
-            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
-                raise LockTimeoutError(
-                    self.lock_timeout, "another connection writing to this database"
-                ) from exc
-            raise DBAPIError.instance(None, None, exc, sqlite3.Error) from exc
-        return outcome
+        except OperationalError as exc:
+            self._raise_if_locked(exc)
+            raise
+        return outcome if done else None
 
     async def execute_driver(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> None:
         raw = await connection.get_raw_connection()
@@ -91,18 +84,47 @@ class SQLiteAdapter(DialectAdapter):
         await cursor.close()
         return count
 
-    async def begin(self, connection: AsyncConnection) -> None:
+    async def _on_thread(self, connection: AsyncConnection, fn: Any, *args: Any) -> tuple[bool, Any]:
+        """Run ``fn(aiosqlite_connection, *args)`` on aiosqlite's thread, in one trip.
+
+        That takes aiosqlite's internal hook for it; without the hook, ``(False, None)``.
+        """
+        raw = await connection.get_raw_connection()
+        driver = raw.driver_connection
+        submit = getattr(driver, "_execute", None)
+        if submit is None or not hasattr(type(driver), "_conn"):
+            return False, None
+        try:
+            return True, await submit(fn, driver, *args)
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(None, None, exc, sqlite3.Error) from exc
+
+    async def execute_batch(self, connection: AsyncConnection, statements: Sequence[DriverSQL]) -> None:
+        done, _ = await self._on_thread(connection, _execute_all, statements)
+        if not done:
+            await super().execute_batch(connection, statements)
+
+    async def begin(self, connection: AsyncConnection, check: DriverSQL | None = None) -> Any:
         # Python's sqlite3 opens a transaction only before INSERT/UPDATE/DELETE, so DDL would run
         # outside one. An explicit BEGIN IMMEDIATE makes the whole migration one transaction and
-        # takes the write lock up front, before the runner re-checks the applied set.
+        # takes the write lock up front, before the runner re-checks the applied set (in the
+        # same trip to aiosqlite's thread).
         try:
+            if check is not None:
+                done, value = await self._on_thread(connection, _begin_and_check, check)
+                if done:
+                    return value
             await self.run_statement(connection, "BEGIN IMMEDIATE")
         except (OperationalError, sqlite3.OperationalError) as exc:
-            if "locked" in str(exc):
-                raise LockTimeoutError(
-                    self.lock_timeout, "another connection writing to this database"
-                ) from exc
+            self._raise_if_locked(exc)
             raise
+        return await super().begin(connection, check)
+
+    def _raise_if_locked(self, error: BaseException) -> None:
+        """The busy timeout ran out waiting for another connection's write lock."""
+        if "locked" in str(error):
+            holder = "another connection writing to this database"
+            raise LockTimeoutError(self.lock_timeout, holder) from error
 
 
 class _StatementError(Exception):
@@ -136,3 +158,16 @@ def _run_script(driver: Any, script: Script) -> str:
         db.rollback()
         raise
     return "applied"
+
+
+def _begin_and_check(driver: Any, check: DriverSQL) -> Any:
+    db: sqlite3.Connection = driver._conn
+    db.execute("BEGIN IMMEDIATE")
+    row = db.execute(*check).fetchone()
+    return None if row is None else row[0]
+
+
+def _execute_all(driver: Any, statements: Sequence[DriverSQL]) -> None:
+    db: sqlite3.Connection = driver._conn
+    for sql, args in statements:
+        db.execute(sql, args)
