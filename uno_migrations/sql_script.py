@@ -1,28 +1,25 @@
-"""SQL scripts: the header and up/down sections of a file, statements, and placeholders.
+"""SQL scripts: the header and up/down sections of a file, and their statements.
 
 Everything here rests on one hand-written lexer (:func:`_tokens`) that knows each dialect's
 string literals, quoted identifiers, comments and dollar-quoted bodies. Splitting on ``;``,
-finding the up/down separators and finding ``$1``/``:name`` placeholders all ask it what is code
-and what is quoted, so a ``;`` or ``-- DOWN`` inside a literal never counts. It walks the text
-once, jumping over quoted parts with ``str.find`` and anchored regex matches, so the work is
-linear in the length of the script.
+finding the up/down separators and finding ``$1``/``:name`` placeholders (``sql_params.py``)
+all ask it what is code and what is quoted, so a ``;`` or ``-- DOWN`` inside a literal never
+counts. It walks the text once, jumping over quoted parts with ``str.find`` and anchored regex
+matches, so the work is linear in the length of the script.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from .errors import ParameterError, SQLScriptError
+from .errors import SQLScriptError
 from .sql_lexer import (
     _COMMENT,
     _DELIM,
     _DIRECTIVE,
     _GENERIC,
-    _PARAM,
     _PUNCT,
     _WORD,
     _dialect,
@@ -35,7 +32,6 @@ __all__ = [
     "SQLHeader",
     "SQLScript",
     "Statement",
-    "bind_parameters",
     "is_blank",
     "parse_script",
     "split_statements",
@@ -407,85 +403,3 @@ def parse_script(text: str, dialect: Dialect | None = None) -> SQLScript:
         up_line=up.line + 1 if up else 1,
         down_line=down.line + 1 if down else None,
     )
-
-
-_PARAMSTYLES = ("numeric_dollar", "qmark", "format")
-
-
-def _placeholders(sql: str, dialect: str, named: bool) -> list[tuple[int, int, str]]:
-    """``(start, end, name)`` of each ``:name`` (named) or ``$n`` placeholder in code."""
-    found = []
-    for kind, start, end in _tokens(sql, dialect):
-        if named and kind == _WORD and start > 0 and sql[start - 1] == ":":
-            # Not '::' casts, and not 'a[lo:hi]' slices: the colon must follow neither.
-            before = sql[start - 2] if start > 1 else " "
-            if before == ":" or before.isalnum() or before in "_$" or sql[start].isdigit():
-                continue
-            found.append((start - 1, end, sql[start:end]))
-        elif not named and kind == _PARAM:
-            found.append((start, end, sql[start + 1 : end]))
-    return found
-
-
-def bind_parameters(
-    sql: str,
-    params: Sequence[Any] | Mapping[str, Any],
-    paramstyle: str,
-    dialect: Dialect,
-) -> tuple[str, tuple[Any, ...]]:
-    """Rewrite ``$n`` (list) or ``:name`` (dict) placeholders for the driver's paramstyle.
-
-    >>> bind_parameters("SELECT $2, $1::int", [1, 2], "qmark", "sqlite")
-    ('SELECT ?, ?::int', (2, 1))
-    """
-    if paramstyle not in _PARAMSTYLES:
-        raise ParameterError(
-            f"unsupported paramstyle {paramstyle!r}; expected one of {', '.join(_PARAMSTYLES)}"
-        )
-    if isinstance(params, (str, bytes, bytearray)) or not isinstance(params, (Sequence, Mapping)):
-        raise ParameterError("params must be a list, tuple or dict")
-    if not params:
-        return sql, ()
-    named = isinstance(params, Mapping)
-    found = _placeholders(sql, _dialect(dialect), named)
-    if not found:
-        count = f"{len(params)} parameter{'s' if len(params) > 1 else ''} given"
-        style = ":name" if named else "$n"
-        raise ParameterError(f"{count} but the statement has no {style} placeholders")
-
-    if isinstance(params, Mapping):
-        missing = next((name for _, _, name in found if name not in params), None)
-        if missing is not None:
-            raise ParameterError(f"no value for parameter :{missing}")
-        values = [params[name] for _, _, name in found]
-        numbers = {name: i for i, name in enumerate(dict.fromkeys(v[2] for v in found), 1)}
-        dollars = [f"${numbers[name]}" for _, _, name in found]
-        numbered = tuple(params[name] for name in numbers)
-    else:
-        used = [int(digits) for _, _, digits in found]
-        wrong = next((n for n in used if not 1 <= n <= len(params)), None)
-        if wrong == 0:
-            raise ParameterError("statement uses $0; placeholders are numbered from $1")
-        if wrong is not None:
-            given = f"{len(params)} parameter{' was' if len(params) == 1 else 's were'} given"
-            raise ParameterError(f"statement uses ${wrong} but {given}")
-        unused = set(range(1, len(params) + 1)).difference(used)
-        if unused:
-            raise ParameterError(f"parameter ${min(unused)} is never used")
-        values = [params[n - 1] for n in used]
-        dollars = [sql[start:end] for start, end, _ in found]
-        numbered = tuple(params)
-
-    if paramstyle == "numeric_dollar":
-        marks, args = dollars, numbered
-    else:
-        marks, args = ["?" if paramstyle == "qmark" else "%s"] * len(found), tuple(values)
-    # The format driver runs 'sql % args' over the whole text, so every literal '%' is doubled.
-    double = paramstyle == "format"
-    pieces: list[str] = []
-    last = 0
-    for (start, end, _), mark in zip(found, marks, strict=True):
-        pieces += (sql[last:start].replace("%", "%%") if double else sql[last:start], mark)
-        last = end
-    pieces.append(sql[last:].replace("%", "%%") if double else sql[last:])
-    return "".join(pieces), args

@@ -203,7 +203,7 @@ class VersionTable:
             "insert_log": (insert(self.log).inline(), [c.key for c in self.log.columns if c.key != "seq"]),
         }
         self.adapter: DialectAdapter = get_adapter(dialect) if dialect else DialectAdapter()
-        self._compiled: dict[int, dict[str, DriverStatement]] = {}
+        self._compiled: dict[tuple[Any, ...], dict[str, DriverStatement]] = {}
 
     @property
     def key(self) -> str:
@@ -234,9 +234,11 @@ class VersionTable:
 
     def _driver_statement(self, connection: AsyncConnection, name: str) -> DriverStatement:
         dialect = connection.dialect
-        compiled = self._compiled.get(id(dialect))
+        # Per kind of dialect, not per dialect object: each run may make a new engine.
+        key = (type(dialect), dialect.name, dialect.paramstyle, dialect.server_version_info)
+        compiled = self._compiled.get(key)
         if compiled is None:
-            compiled = self._compiled[id(dialect)] = {
+            compiled = self._compiled[key] = {
                 key: DriverStatement.compile(statement, dialect, keys)
                 for key, (statement, keys) in self._statements.items()
             }

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from uno_migrations.errors import ParameterError, SQLScriptError
+from uno_migrations.sql_params import bind_parameters
 from uno_migrations.sql_script import (
     SQLHeader,
     Statement,
-    bind_parameters,
     is_blank,
     parse_script,
     split_statements,

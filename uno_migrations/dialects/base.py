@@ -9,7 +9,8 @@ from typing import Any, ClassVar, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from ..sql_script import Statement, bind_parameters, split_statements
+from ..sql_params import bind_parameters
+from ..sql_script import Statement, split_statements
 
 
 class RunLock(Protocol):
