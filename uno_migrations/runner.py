@@ -4,32 +4,28 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from .attempts import Attempts
 from .connection import async_url, mask_url
-from .context import MigrationContext, execution_error
 from .dialects import get_adapter
-from .dialects.base import DriverSQL, ScriptError
 from .errors import (
     ChecksumMismatchError,
     DuplicateMigrationError,
     FailedMigrationError,
     IrreversibleMigrationError,
-    LockTimeoutError,
     MigrationError,
 )
-from .migration import Migration, MigrationBase, SQLMigration
+from .migration import Migration, MigrationBase
 from .planning import MigrationPlan, order, plan_migrate, plan_rollback
-from .report import MigrationEvent, MigrationRun, MigrationState, Problem, RunReport, planned_run
+from .report import MigrationEvent, MigrationState, Problem, RunReport, planned_run
 from .session import Session, open_session
 from .sources import DirectorySource, MigrationSource
 from .status import migration_states, problems
+from .steps import Steps, resume_point
 from .version_table import AppliedMigration, LogEntry, VersionTable, current_actor
 
 log = logging.getLogger(__name__)
@@ -86,7 +82,7 @@ class Migrator:
         self.lock_timeout = lock_timeout
         self.listener = listener
         self.actor = current_actor()
-        self._attempts = Attempts(self.version_table, self.actor)
+        self._steps = Steps(self.version_table, self.actor, self._emit)
 
     @property
     def dialect(self) -> str:
@@ -184,13 +180,13 @@ class Migrator:
                 if resume and not fake:
                     for migration in loaded:  # refuse before anything runs, not half-way
                         if migration.id in failed:
-                            self._resume_point(migration, failed[migration.id])
+                            resume_point(migration, failed[migration.id])
                 if todo and not applied:
                     async with session.transaction():
                         await self.version_table.create(session.connection)
                 for index, migration in enumerate(loaded):
                     row = failed.get(migration.id)
-                    run = await self._apply(session, migration, index, len(loaded), fake, row)
+                    run = await self._steps.apply(session, migration, index, len(loaded), fake, row)
                     if run is None:
                         report.skipped.append(migration.id)
                     else:
@@ -218,125 +214,6 @@ class Migrator:
         ]
         if problems:
             raise ChecksumMismatchError(problems)
-
-    @staticmethod
-    def _resume_point(migration: Migration, row: AppliedMigration) -> int:
-        if not isinstance(migration, SQLMigration):
-            raise MigrationError(
-                f"cannot resume Python migration {migration.id}: undo what it did by hand, then "
-                f"'repair {migration.id}' and migrate again"
-            )
-        return row.statements_done
-
-    async def _apply(
-        self,
-        session: Session,
-        migration: Migration,
-        index: int,
-        total: int,
-        fake: bool,
-        failed_row: AppliedMigration | None,
-    ) -> MigrationRun | None:
-        base = migration.base
-        action = "mark" if fake else "apply"
-        self._emit("start", migration.id, "up", index, total)
-        resume_from = 0 if failed_row is None or fake else self._resume_point(migration, failed_row)
-        context = MigrationContext(
-            session.connection, session.adapter, migration, "up", resume_from=resume_from
-        )
-        started = time.perf_counter()
-        try:
-            outcome = None
-            if failed_row is None and not fake and isinstance(migration, SQLMigration):
-                outcome = await self._run_whole(session, migration, context)
-            if outcome is None:
-                outcome = await self._run_steps(session, context, fake, failed_row is not None, started)
-            if outcome == "skipped":
-                self._emit("skip", migration.id, "up", index, total)
-                return None
-        except LockTimeoutError:
-            raise
-        except Exception as exc:
-            error = execution_error(migration, exc, context)
-            await self._attempts.record_failure(session, migration, error, _ms(started))
-            self._emit("fail", migration.id, "up", index, total, _ms(started))
-            raise error from exc
-        ms = _ms(started)
-        self._emit("done", migration.id, "up", index, total, ms)
-        return MigrationRun(migration.id, base.name, "up", action, ms, kind=base.kind)
-
-    async def _run_steps(
-        self, session: Session, context: MigrationContext, fake: bool, has_row: bool, started: float
-    ) -> str:
-        """Apply (or mark) a migration step by step: ``'applied'``, or ``'skipped'`` when another
-        run applied it meanwhile (SQLite)."""
-        migration = context.migration
-        base = migration.base
-        action = "mark" if fake else "apply"
-        write_ahead = not fake and not session.adapter.transactional_ddl
-        if fake or base.transactional:
-            failure: Exception | None = None
-            async with session.transaction(check=self._recheck(session, migration.id)) as status:
-                if status == "applied":
-                    return "skipped"
-                if write_ahead:
-                    await self._attempts.write_ahead(session, context, existing=has_row)
-                if not fake:
-                    failure = await self._attempts.run_step(session, context, migration.apply)
-                if failure is None:
-                    await self.version_table.record(
-                        session.connection,
-                        base,
-                        action=action,
-                        execution_ms=_ms(started),
-                        actor=self.actor,
-                        existing=write_ahead or has_row,
-                    )
-            if failure is not None:
-                raise failure
-            return "applied"
-        if write_ahead:
-            async with session.transaction():
-                await self._attempts.write_ahead(session, context, existing=has_row)
-        context._in_transaction = False
-        await session.outside_transaction(lambda: migration.apply(context))
-        async with session.transaction():
-            await self.version_table.record(
-                session.connection,
-                base,
-                action=action,
-                execution_ms=_ms(started),
-                actor=self.actor,
-                existing=True if write_ahead or has_row else None,
-            )
-        return "applied"
-
-    def _recheck(self, session: Session, migration_id: str) -> DriverSQL | None:
-        """Where each migration takes the lock (SQLite), the query that re-checks its status."""
-        if not session.adapter.lock_per_migration:
-            return None
-        return self.version_table.status_query(session.connection, migration_id)
-
-    async def _run_whole(
-        self, session: Session, migration: SQLMigration, context: MigrationContext
-    ) -> str | None:
-        """An SQL migration with its bookkeeping in one go, where the adapter can; else None."""
-        if not migration.base.transactional or session.external_transaction:
-            return None
-        statements = [statement.text for statement in migration.up_statements]
-        check = session.adapter.lock_per_migration
-        script = self.version_table.script(
-            session.connection, migration.base, statements, self.actor, check, context.log_statement
-        )
-        try:
-            return await session.adapter.run_script(session.connection, script)
-        except ScriptError as exc:
-            statement = migration.up_statements[exc.index]
-            context.statements_done = exc.index
-            context.statement_failed(
-                exc.error, statement.text, migration.line_offsets[0] + statement.line - 1
-            )
-            raise exc.error from exc
 
     # -- rollback ---------------------------------------------------------------------------
 
@@ -371,7 +248,7 @@ class Migrator:
                     report.runs = [planned_run(m, "down") for m in targets]
                     return report
                 for index, migration in enumerate(targets):
-                    run = await self._revert(session, migration, index, len(targets), fake)
+                    run = await self._steps.revert(session, migration, index, len(targets), fake)
                     if run is None:
                         report.skipped.append(migration.id)
                     else:
@@ -392,48 +269,6 @@ class Migrator:
         if not migration.reversible:
             raise IrreversibleMigrationError(migration_id)
         return migration
-
-    async def _revert(
-        self, session: Session, migration: Migration, index: int, total: int, fake: bool
-    ) -> MigrationRun | None:
-        action = "unmark" if fake else "revert"
-        self._emit("start", migration.id, "down", index, total)
-        context = MigrationContext(session.connection, session.adapter, migration, "down")
-        started = time.perf_counter()
-        try:
-            if fake or migration.base.transactional:
-                async with session.transaction(check=self._recheck(session, migration.id)) as status:
-                    if session.adapter.lock_per_migration and status != "applied":
-                        self._emit("skip", migration.id, "down", index, total)
-                        return None
-                    if not fake:
-                        await migration.revert(context)
-                    await self.version_table.remove(
-                        session.connection,
-                        migration.id,
-                        action=action,
-                        execution_ms=_ms(started),
-                        actor=self.actor,
-                    )
-            else:
-                context._in_transaction = False
-                await session.outside_transaction(lambda: migration.revert(context))
-                async with session.transaction():
-                    await self.version_table.remove(
-                        session.connection,
-                        migration.id,
-                        action=action,
-                        execution_ms=_ms(started),
-                        actor=self.actor,
-                    )
-        except LockTimeoutError:
-            raise
-        except Exception as exc:
-            self._emit("fail", migration.id, "down", index, total, _ms(started))
-            raise execution_error(migration, exc, context) from exc
-        ms = _ms(started)
-        self._emit("done", migration.id, "down", index, total, ms)
-        return MigrationRun(migration.id, migration.base.name, "down", action, ms, kind=migration.base.kind)
 
     # -- read-only views and repair ---------------------------------------------------------
 
@@ -487,6 +322,3 @@ class Migrator:
                             repaired.append(state.id)
                 return repaired
 
-
-def _ms(started: float) -> int:
-    return int((time.perf_counter() - started) * 1000)

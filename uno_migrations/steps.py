@@ -1,0 +1,206 @@
+"""Applying and reverting one migration: its transaction, its bookkeeping, its events.
+
+The runner (:mod:`.runner`) decides what runs; this module runs one migration at a time: whole
+where the engine's adapter can send it at once, else step by step, with the write-ahead record
+of attempts where DDL commits implicitly (:mod:`.attempts`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from .attempts import Attempts
+from .context import MigrationContext, execution_error
+from .dialects.base import DriverSQL, ScriptError
+from .errors import LockTimeoutError, MigrationError
+from .migration import Migration, SQLMigration
+from .report import MigrationRun
+from .session import Session
+from .version_table import AppliedMigration, VersionTable
+
+Emit = Callable[..., None]
+
+
+def resume_point(migration: Migration, row: AppliedMigration) -> int:
+    """Where ``migrate --resume`` continues a failed attempt: after its completed statements."""
+    if not isinstance(migration, SQLMigration):
+        raise MigrationError(
+            f"cannot resume Python migration {migration.id}: undo what it did by hand, then "
+            f"'repair {migration.id}' and migrate again"
+        )
+    return row.statements_done
+
+
+class Steps:
+    """Applies and reverts single migrations on a session, recording them in ``version_table``
+    on behalf of ``actor``; ``emit(kind, id, direction, index, total, ms=None)`` reports events.
+    """
+
+    def __init__(self, version_table: VersionTable, actor: str, emit: Emit) -> None:
+        self.version_table = version_table
+        self.actor = actor
+        self._emit = emit
+        self._attempts = Attempts(version_table, actor)
+
+    async def apply(
+        self,
+        session: Session,
+        migration: Migration,
+        index: int,
+        total: int,
+        fake: bool,
+        failed_row: AppliedMigration | None,
+    ) -> MigrationRun | None:
+        """Apply (with ``fake``, mark) ``migration``, number ``index`` of ``total`` in the run.
+
+        None when another run applied it meanwhile (SQLite); a failure is recorded and raised as
+        ExecutionError. ``failed_row``: the row of an earlier failed attempt (MySQL).
+        """
+        base = migration.base
+        action = "mark" if fake else "apply"
+        self._emit("start", migration.id, "up", index, total)
+        resume_from = 0 if failed_row is None or fake else resume_point(migration, failed_row)
+        context = MigrationContext(
+            session.connection, session.adapter, migration, "up", resume_from=resume_from
+        )
+        started = time.perf_counter()
+        try:
+            outcome = None
+            if failed_row is None and not fake and isinstance(migration, SQLMigration):
+                outcome = await self._run_whole(session, migration, context)
+            if outcome is None:
+                outcome = await self._run_steps(session, context, fake, failed_row is not None, started)
+            if outcome == "skipped":
+                self._emit("skip", migration.id, "up", index, total)
+                return None
+        except LockTimeoutError:
+            raise
+        except Exception as exc:
+            error = execution_error(migration, exc, context)
+            await self._attempts.record_failure(session, migration, error, _ms(started))
+            self._emit("fail", migration.id, "up", index, total, _ms(started))
+            raise error from exc
+        ms = _ms(started)
+        self._emit("done", migration.id, "up", index, total, ms)
+        return MigrationRun(migration.id, base.name, "up", action, ms, kind=base.kind)
+
+    async def _run_steps(
+        self, session: Session, context: MigrationContext, fake: bool, has_row: bool, started: float
+    ) -> str:
+        """Apply (or mark) a migration step by step: ``'applied'``, or ``'skipped'`` when another
+        run applied it meanwhile (SQLite)."""
+        migration = context.migration
+        base = migration.base
+        action = "mark" if fake else "apply"
+        write_ahead = not fake and not session.adapter.transactional_ddl
+        if fake or base.transactional:
+            failure: Exception | None = None
+            async with session.transaction(check=self._recheck(session, migration.id)) as status:
+                if status == "applied":
+                    return "skipped"
+                if write_ahead:
+                    await self._attempts.write_ahead(session, context, existing=has_row)
+                if not fake:
+                    failure = await self._attempts.run_step(session, context, migration.apply)
+                if failure is None:
+                    await self.version_table.record(
+                        session.connection,
+                        base,
+                        action=action,
+                        execution_ms=_ms(started),
+                        actor=self.actor,
+                        existing=write_ahead or has_row,
+                    )
+            if failure is not None:
+                raise failure
+            return "applied"
+        if write_ahead:
+            async with session.transaction():
+                await self._attempts.write_ahead(session, context, existing=has_row)
+        context._in_transaction = False
+        await session.outside_transaction(lambda: migration.apply(context))
+        async with session.transaction():
+            await self.version_table.record(
+                session.connection,
+                base,
+                action=action,
+                execution_ms=_ms(started),
+                actor=self.actor,
+                existing=True if write_ahead or has_row else None,
+            )
+        return "applied"
+
+    def _recheck(self, session: Session, migration_id: str) -> DriverSQL | None:
+        """Where each migration takes the lock (SQLite), the query that re-checks its status."""
+        if not session.adapter.lock_per_migration:
+            return None
+        return self.version_table.status_query(session.connection, migration_id)
+
+    async def _run_whole(
+        self, session: Session, migration: SQLMigration, context: MigrationContext
+    ) -> str | None:
+        """An SQL migration with its bookkeeping in one go, where the adapter can; else None."""
+        if not migration.base.transactional or session.external_transaction:
+            return None
+        statements = [statement.text for statement in migration.up_statements]
+        check = session.adapter.lock_per_migration
+        script = self.version_table.script(
+            session.connection, migration.base, statements, self.actor, check, context.log_statement
+        )
+        try:
+            return await session.adapter.run_script(session.connection, script)
+        except ScriptError as exc:
+            statement = migration.up_statements[exc.index]
+            context.statements_done = exc.index
+            context.statement_failed(
+                exc.error, statement.text, migration.line_offsets[0] + statement.line - 1
+            )
+            raise exc.error from exc
+
+    async def revert(
+        self, session: Session, migration: Migration, index: int, total: int, fake: bool
+    ) -> MigrationRun | None:
+        """Revert (with ``fake``, unmark) ``migration``; None when another run reverted it."""
+        action = "unmark" if fake else "revert"
+        self._emit("start", migration.id, "down", index, total)
+        context = MigrationContext(session.connection, session.adapter, migration, "down")
+        started = time.perf_counter()
+        try:
+            if fake or migration.base.transactional:
+                async with session.transaction(check=self._recheck(session, migration.id)) as status:
+                    if session.adapter.lock_per_migration and status != "applied":
+                        self._emit("skip", migration.id, "down", index, total)
+                        return None
+                    if not fake:
+                        await migration.revert(context)
+                    await self.version_table.remove(
+                        session.connection,
+                        migration.id,
+                        action=action,
+                        execution_ms=_ms(started),
+                        actor=self.actor,
+                    )
+            else:
+                context._in_transaction = False
+                await session.outside_transaction(lambda: migration.revert(context))
+                async with session.transaction():
+                    await self.version_table.remove(
+                        session.connection,
+                        migration.id,
+                        action=action,
+                        execution_ms=_ms(started),
+                        actor=self.actor,
+                    )
+        except LockTimeoutError:
+            raise
+        except Exception as exc:
+            self._emit("fail", migration.id, "down", index, total, _ms(started))
+            raise execution_error(migration, exc, context) from exc
+        ms = _ms(started)
+        self._emit("done", migration.id, "down", index, total, ms)
+        return MigrationRun(migration.id, migration.base.name, "down", action, ms, kind=migration.base.kind)
+
+
+def _ms(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)
