@@ -94,6 +94,17 @@ class Steps:
         base = migration.base
         action = "mark" if fake else "apply"
         write_ahead = not fake and not session.adapter.transactional_ddl
+
+        async def record(existing: bool | None) -> None:
+            await self.version_table.record(
+                session.connection,
+                base,
+                action=action,
+                execution_ms=_ms(started),
+                actor=self.actor,
+                existing=existing,
+            )
+
         if fake or base.transactional:
             failure: Exception | None = None
             async with session.transaction(check=self._recheck(session, migration.id)) as status:
@@ -104,14 +115,7 @@ class Steps:
                 if not fake:
                     failure = await self._attempts.run_step(session, context, migration.apply)
                 if failure is None:
-                    await self.version_table.record(
-                        session.connection,
-                        base,
-                        action=action,
-                        execution_ms=_ms(started),
-                        actor=self.actor,
-                        existing=write_ahead or has_row,
-                    )
+                    await record(existing=write_ahead or has_row)
             if failure is not None:
                 raise failure
             return "applied"
@@ -121,14 +125,7 @@ class Steps:
         context._in_transaction = False
         await session.outside_transaction(lambda: migration.apply(context))
         async with session.transaction():
-            await self.version_table.record(
-                session.connection,
-                base,
-                action=action,
-                execution_ms=_ms(started),
-                actor=self.actor,
-                existing=True if write_ahead or has_row else None,
-            )
+            await record(existing=True if write_ahead or has_row else None)
         return "applied"
 
     def _recheck(self, session: Session, migration_id: str) -> DriverSQL | None:
@@ -166,6 +163,12 @@ class Steps:
         self._emit("start", migration.id, "down", index, total)
         context = MigrationContext(session.connection, session.adapter, migration, "down")
         started = time.perf_counter()
+
+        async def remove() -> None:
+            await self.version_table.remove(
+                session.connection, migration.id, action=action, execution_ms=_ms(started), actor=self.actor
+            )
+
         try:
             if fake or migration.base.transactional:
                 async with session.transaction(check=self._recheck(session, migration.id)) as status:
@@ -174,24 +177,12 @@ class Steps:
                         return None
                     if not fake:
                         await migration.revert(context)
-                    await self.version_table.remove(
-                        session.connection,
-                        migration.id,
-                        action=action,
-                        execution_ms=_ms(started),
-                        actor=self.actor,
-                    )
+                    await remove()
             else:
                 context._in_transaction = False
                 await session.outside_transaction(lambda: migration.revert(context))
                 async with session.transaction():
-                    await self.version_table.remove(
-                        session.connection,
-                        migration.id,
-                        action=action,
-                        execution_ms=_ms(started),
-                        actor=self.actor,
-                    )
+                    await remove()
         except LockTimeoutError:
             raise
         except Exception as exc:
