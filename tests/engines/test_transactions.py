@@ -233,3 +233,23 @@ async def test_postgresql_sends_an_sql_migration_in_one_go(pg_db: TestDatabase, 
     assert {"slow", "probe"} <= await pg_db.tables() and "half" not in await pg_db.tables()
     log = await pg_db.fetch("SELECT migration_id, action, execution_ms FROM uno_migrations_log ORDER BY seq")
     assert [(m, a) for m, a, _ in log] == [("1_slow", "apply"), ("2_breaks", "fail")] and log[0][2] >= 200
+
+
+async def test_postgresql_records_python_migrations_with_quoted_text(
+    pg_db: TestDatabase, make_migrations: MakeDir
+) -> None:
+    """A step-by-step migration's version row and log row go to PostgreSQL as one query, values
+    written in as literals: quotes survive; a backslash sends them as bound parameters instead."""
+    directory = make_migrations(
+        {
+            "1_quotes.py": "# Migration: Bob's 'table'\n\nasync def up(context):\n"
+            "    await context.execute_sql(\"CREATE TABLE q (id INTEGER)\")\n",
+            "2_backslash.py": "# Migration: C:\\\\temp\\\\x\n\nasync def up(context):\n"
+            "    await context.execute_sql(\"SELECT 1\")\n",
+        }
+    )
+    await Migrator(pg_db.url, directories=[directory]).migrate()
+    rows = await pg_db.fetch("SELECT id, name FROM uno_migrations ORDER BY id")
+    assert rows == [("1_quotes", "Bob's 'table'"), ("2_backslash", "C:\\\\temp\\\\x")]
+    log = await pg_db.fetch("SELECT migration_id, action FROM uno_migrations_log ORDER BY seq")
+    assert log == [("1_quotes", "apply"), ("2_backslash", "apply")]

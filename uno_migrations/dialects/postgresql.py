@@ -154,6 +154,17 @@ class PostgreSQLAdapter(DialectAdapter):
             return None
         return "applied"
 
+    async def execute_batch(self, connection: AsyncConnection, statements: Sequence[DriverSQL]) -> None:
+        # The version row and its log row as one simple query (one round trip), when their values
+        # can be written in as literals; else one prepared statement each.
+        inlined = [_inline(statement) for statement in statements]
+        if len(statements) > 1 and all(sql is not None for sql in inlined):
+            async with self._driver(connection) as driver:
+                if driver is not None:
+                    await driver.execute(";\n".join(inlined))  # type: ignore[arg-type]
+                    return
+        await super().execute_batch(connection, statements)
+
     async def execute_driver(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> None:
         # asyncpg keeps the prepared statement: one round trip from the second time on.
         async with self._driver(connection) as driver:
