@@ -1,4 +1,6 @@
-"""Which MySQL statements commit the transaction they run in (the runner records its count before them)."""
+"""Pure per-engine rules of the adapters: which MySQL statements commit the transaction they run
+in (the runner records its count before them), and which values PostgreSQL's one-query path
+writes in as literals."""
 
 from __future__ import annotations
 
