@@ -39,11 +39,9 @@ class Session:
             async with self.connection.begin_nested():
                 yield None if check is None else await self.adapter.fetch_value(self.connection, *check)
             return
+        assert write or check is None, "a re-check belongs to a writing transaction"
         async with self.connection.begin():
-            if write:
-                yield await self.adapter.begin(self.connection, check)
-            else:
-                yield None if check is None else await self.adapter.fetch_value(self.connection, *check)
+            yield await self.adapter.begin(self.connection, check) if write else None
 
     @asynccontextmanager
     async def locked(self, key: str, timeout: float) -> AsyncIterator[None]:

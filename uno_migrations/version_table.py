@@ -239,8 +239,8 @@ class VersionTable:
         compiled = self._compiled.get(key)
         if compiled is None:
             compiled = self._compiled[key] = {
-                key: DriverStatement.compile(statement, dialect, keys)
-                for key, (statement, keys) in self._statements.items()
+                statement_name: DriverStatement.compile(statement, dialect, keys)
+                for statement_name, (statement, keys) in self._statements.items()
             }
         return compiled[name]
 
@@ -263,66 +263,19 @@ class VersionTable:
         """``statements`` with the bookkeeping of applying ``base``, for an adapter to run whole."""
 
         def record(ms: int) -> list[DriverSQL]:
-            row = self.row_values(base, execution_ms=ms, actor=actor)
-            log = self.log_values(base.id or "", "apply", actor, ms, base.checksum, row["applied_at"])
-            return [
-                self._prepare(connection, "insert_row", row),
-                self._prepare(connection, "insert_log", log),
-            ]
+            return self._record_statements(
+                connection, base, action="apply", execution_ms=ms, actor=actor, existing=False
+            )
 
         check_sql = self.status_query(connection, base.id or "") if check else None
         return Script(statements, check_sql, record, starting)
 
     async def _run(self, connection: AsyncConnection, name: str, values: Mapping[str, Any]) -> None:
-        await self.adapter.execute_driver(connection, *self._prepare(connection, name, values))
+        await self.adapter.execute_batch(connection, [self._prepare(connection, name, values)])
 
     def status_query(self, connection: AsyncConnection, migration_id: str) -> DriverSQL:
         """The compiled query for the status of one migration (None when it has no row)."""
         return self._prepare(connection, "status_of", {"mid": migration_id})
-
-    def row_values(
-        self,
-        base: MigrationBase,
-        *,
-        execution_ms: int,
-        actor: str,
-        status: str = "applied",
-        statements_done: int = 0,
-        now: datetime | None = None,
-    ) -> dict[str, Any]:
-        """The version-table row of ``base`` (``mid`` too, for the UPDATE of an existing row)."""
-        return {
-            "id": base.id,
-            "mid": base.id,
-            "name": base.name[:255],
-            "description": base.description,
-            "kind": base.kind,
-            "checksum": base.checksum,
-            "status": status,
-            "statements_done": statements_done,
-            "applied_at": now or utcnow(),
-            "execution_ms": execution_ms,
-            "applied_by": actor[:255],
-        }
-
-    @staticmethod
-    def log_values(
-        migration_id: str,
-        action: str,
-        actor: str,
-        execution_ms: int | None,
-        checksum: str | None,
-        at: datetime | None = None,
-    ) -> dict[str, Any]:
-        assert action in ACTIONS, action
-        return {
-            "migration_id": migration_id,
-            "action": action,
-            "at": at or utcnow(),
-            "execution_ms": execution_ms,
-            "checksum": checksum,
-            "actor": actor[:255],
-        }
 
     async def record(
         self,
@@ -341,19 +294,53 @@ class VersionTable:
         ``existing``: True when the row is known to exist (it is updated), False when it is
         known not to (it is inserted), None when unknown (any row is deleted first).
         """
-        values = self.row_values(
-            base, execution_ms=execution_ms, actor=actor, status=status, statements_done=statements_done
+        statements = self._record_statements(
+            connection,
+            base,
+            action=action,
+            execution_ms=execution_ms,
+            actor=actor,
+            status=status,
+            statements_done=statements_done,
+            existing=existing,
         )
-        if existing:
-            statements = [self._prepare(connection, "update_row", values)]
-        else:
-            statements = [] if existing is False else [self._prepare(connection, "delete_row", values)]
-            statements.append(self._prepare(connection, "insert_row", values))
-        if action is not None:
-            at = values["applied_at"]
-            log = self.log_values(base.id or "", action, actor, execution_ms, base.checksum, at)
-            statements.append(self._prepare(connection, "insert_log", log))
         await self.adapter.execute_batch(connection, statements)
+
+    def _record_statements(
+        self,
+        connection: AsyncConnection,
+        base: MigrationBase,
+        *,
+        action: str | None,
+        execution_ms: int,
+        actor: str,
+        status: str = "applied",
+        statements_done: int = 0,
+        existing: bool | None = None,
+    ) -> list[DriverSQL]:
+        now = utcnow()
+        row = {
+            "id": base.id,
+            "mid": base.id,  # the UPDATE of an existing row finds it by mid
+            "name": base.name[:255],
+            "description": base.description,
+            "kind": base.kind,
+            "checksum": base.checksum,
+            "status": status,
+            "statements_done": statements_done,
+            "applied_at": now,
+            "execution_ms": execution_ms,
+            "applied_by": actor[:255],
+        }
+        if existing:
+            statements = [self._prepare(connection, "update_row", row)]
+        else:
+            statements = [] if existing is False else [self._prepare(connection, "delete_row", row)]
+            statements.append(self._prepare(connection, "insert_row", row))
+        if action is not None:
+            entry = (base.id or "", action, actor, execution_ms, base.checksum, now)
+            statements.append(self._log_statement(connection, *entry))
+        return statements
 
     async def set_statements_done(self, connection: AsyncConnection, migration_id: str, done: int) -> None:
         await self._run(connection, "set_done", {"mid": migration_id, "done": done})
@@ -366,15 +353,17 @@ class VersionTable:
         self, connection: AsyncConnection, migration_id: str, *, action: str, execution_ms: int, actor: str
     ) -> None:
         """Delete the migration's row (a revert, an unmark, a forgotten failure) and log it."""
-        await self._run(connection, "delete_row", {"mid": migration_id})
-        await self.append_log(connection, migration_id, action, actor, execution_ms, None)
+        delete_row = self._prepare(connection, "delete_row", {"mid": migration_id})
+        log = self._log_statement(connection, migration_id, action, actor, execution_ms, None)
+        await self.adapter.execute_batch(connection, [delete_row, log])
 
     async def set_checksums(
         self, connection: AsyncConnection, checksums: Iterable[tuple[str, str]], actor: str
     ) -> None:
         for migration_id, value in checksums:
-            await self._run(connection, "set_checksum", {"mid": migration_id, "value": value})
-            await self.append_log(connection, migration_id, "repair", actor, None, value)
+            update_row = self._prepare(connection, "set_checksum", {"mid": migration_id, "value": value})
+            log = self._log_statement(connection, migration_id, "repair", actor, None, value)
+            await self.adapter.execute_batch(connection, [update_row, log])
 
     async def append_log(
         self,
@@ -384,10 +373,30 @@ class VersionTable:
         actor: str,
         execution_ms: int | None,
         checksum: str | None,
-        at: datetime | None = None,
     ) -> None:
-        values = self.log_values(migration_id, action, actor, execution_ms, checksum, at)
-        await self._run(connection, "insert_log", values)
+        log = self._log_statement(connection, migration_id, action, actor, execution_ms, checksum)
+        await self.adapter.execute_batch(connection, [log])
+
+    def _log_statement(
+        self,
+        connection: AsyncConnection,
+        migration_id: str,
+        action: str,
+        actor: str,
+        execution_ms: int | None,
+        checksum: str | None,
+        at: datetime | None = None,
+    ) -> DriverSQL:
+        assert action in ACTIONS, action
+        entry = {
+            "migration_id": migration_id,
+            "action": action,
+            "at": at or utcnow(),
+            "execution_ms": execution_ms,
+            "checksum": checksum,
+            "actor": actor[:255],
+        }
+        return self._prepare(connection, "insert_log", entry)
 
     async def history(self, connection: AsyncConnection) -> list[LogEntry]:
         t = self.log

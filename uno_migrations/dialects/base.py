@@ -100,22 +100,19 @@ class DialectAdapter:
         """
         return None
 
-    async def execute_driver(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> None:
-        """Run a statement already compiled for the driver (the version table's bookkeeping)."""
-        await connection.exec_driver_sql(sql, args)
-
     async def execute_batch(self, connection: AsyncConnection, statements: Sequence[DriverSQL]) -> None:
-        """Several compiled statements, in order (the version row and its log row)."""
+        """Statements already compiled for the driver, in order (the version table's writes)."""
         for sql, args in statements:
-            await self.execute_driver(connection, sql, args)
-
-    async def fetch_value(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> Any:
-        """The first column of the first row of a compiled query, or None."""
-        return (await connection.exec_driver_sql(sql, args)).scalar()
+            await connection.exec_driver_sql(sql, args)
 
     async def fetch_all(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> Sequence[Any]:
         """Every row of a compiled query, as the driver returns them (indexable rows)."""
         return (await connection.exec_driver_sql(sql, args)).all()
+
+    async def fetch_value(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> Any:
+        """The first column of the first row of a compiled query, or None."""
+        rows = await self.fetch_all(connection, sql, args)
+        return rows[0][0] if rows else None
 
     async def execute_many(self, connection: AsyncConnection, sql: str, rows: Sequence[Sequence[Any]]) -> int:
         """One statement, already in the driver's paramstyle, for many rows (executemany)."""

@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..errors import LockTimeoutError
-from .base import DialectAdapter, RunLock
+from .base import DialectAdapter, DriverSQL, RunLock
 
 log = logging.getLogger(__name__)
 _SAVEPOINTS = itertools.count(1)
@@ -79,21 +79,16 @@ class MySQLAdapter(DialectAdapter):
 
     async def _execute(
         self, connection: AsyncConnection, sql: str, args: tuple[Any, ...] | None, fetch: bool = False
-    ) -> Sequence[Any]:
-        # aiomysql's own cursor: SQLAlchemy's result handling costs more than the round trip.
-        # Its errors become SQLAlchemy's DBAPIError, as on the portable path.
+    ) -> Sequence[Any] | None:
+        """One statement on aiomysql's own cursor (SQLAlchemy's result handling costs more than the
+        round trip); its rows with ``fetch``. None without that driver (the portable path).
+        Errors become SQLAlchemy's DBAPIError, as on the portable path."""
         from pymysql.err import Error  # type: ignore[import-untyped]
 
         raw = await connection.get_raw_connection()
         driver = raw.driver_connection
         if driver is None:
-            if fetch:
-                return await super().fetch_all(connection, sql, args or ())
-            if args is None:
-                await super().run_statement(connection, sql)
-            else:
-                await super().execute_driver(connection, sql, args)
-            return ()
+            return None
         cursor = await driver.cursor()
         try:
             await cursor.execute(sql, args)
@@ -105,13 +100,18 @@ class MySQLAdapter(DialectAdapter):
         return rows
 
     async def run_statement(self, connection: AsyncConnection, sql: str) -> None:
-        await self._execute(connection, sql, None)
+        if await self._execute(connection, sql, None) is None:
+            await super().run_statement(connection, sql)
 
-    async def execute_driver(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> None:
-        await self._execute(connection, sql, args)
+    async def execute_batch(self, connection: AsyncConnection, statements: Sequence[DriverSQL]) -> None:
+        for index, (sql, args) in enumerate(statements):
+            if await self._execute(connection, sql, args) is None:
+                await super().execute_batch(connection, statements[index:])
+                return
 
     async def fetch_all(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> Sequence[Any]:
-        return await self._execute(connection, sql, args, fetch=True)
+        rows = await self._execute(connection, sql, args, fetch=True)
+        return rows if rows is not None else await super().fetch_all(connection, sql, args)
 
     @asynccontextmanager
     async def savepoint(self, connection: AsyncConnection) -> AsyncIterator[None]:

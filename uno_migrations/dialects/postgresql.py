@@ -155,35 +155,25 @@ class PostgreSQLAdapter(DialectAdapter):
         return "applied"
 
     async def execute_batch(self, connection: AsyncConnection, statements: Sequence[DriverSQL]) -> None:
-        # The version row and its log row as one simple query (one round trip), when their values
-        # can be written in as literals; else one prepared statement each.
-        inlined = [_inline(statement) for statement in statements]
-        if len(statements) > 1 and all(sql is not None for sql in inlined):
-            async with self._driver(connection) as driver:
-                if driver is not None:
-                    await driver.execute(";\n".join(inlined))  # type: ignore[arg-type]
-                    return
-        await super().execute_batch(connection, statements)
-
-    async def execute_driver(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> None:
-        # asyncpg keeps the prepared statement: one round trip from the second time on.
+        # Several statements (the version row and its log row) as one simple query, one round
+        # trip, when their values can be written in as literals; else each as a prepared
+        # statement, which asyncpg keeps: one round trip each from the second time on.
+        inlined = [_inline(statement) for statement in statements] if len(statements) > 1 else []
         async with self._driver(connection) as driver:
             if driver is not None:
-                await driver.execute(sql, *args)
+                if inlined and all(sql is not None for sql in inlined):
+                    await driver.execute(";\n".join(inlined))  # type: ignore[arg-type]
+                else:
+                    for sql, args in statements:
+                        await driver.execute(sql, *args)
                 return
-        await super().execute_driver(connection, sql, args)
+        await super().execute_batch(connection, statements)
 
     async def fetch_all(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> Sequence[Any]:
         async with self._driver(connection) as driver:
             if driver is not None:
                 return list(await driver.fetch(sql, *args))
         return await super().fetch_all(connection, sql, args)
-
-    async def fetch_value(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> Any:
-        async with self._driver(connection) as driver:
-            if driver is not None:
-                return await driver.fetchval(sql, *args)
-        return await super().fetch_value(connection, sql, args)
 
     def error_position(self, error: BaseException) -> int | None:
         for cause in walk_causes(error):

@@ -37,10 +37,26 @@ class SQLiteAdapter(DialectAdapter):
         if cursor.description is not None:
             await cursor.close()
 
+    async def _on_thread(self, connection: AsyncConnection, fn: Any, *args: Any) -> tuple[bool, Any]:
+        """Run ``fn(sqlite3_connection, *args)`` on aiosqlite's thread, in one trip.
+
+        Every call into aiosqlite is a trip to its thread and back, which costs more than
+        SQLite's own work on a small statement; this is how several statements share one. It
+        takes aiosqlite's internal hook for it; without the hook, ``(False, None)``. sqlite3's
+        errors become SQLAlchemy's DBAPIError, as on the portable path.
+        """
+        raw = await connection.get_raw_connection()
+        driver = raw.driver_connection
+        submit = getattr(driver, "_execute", None)
+        if driver is None or submit is None or not hasattr(type(driver), "_conn"):
+            return False, None
+        try:
+            return True, await submit(lambda: fn(driver._conn, *args))
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(None, None, exc, sqlite3.Error) from exc
+
     async def run_script(self, connection: AsyncConnection, script: Script) -> str | None:
-        # Every call into aiosqlite is a trip to its thread and back, which costs more than
-        # SQLite's own work on a statement; the whole migration (lock, re-check, statements,
-        # version row, commit) is one trip here.
+        # The whole migration (lock, re-check, statements, version rows, commit) in one trip.
         if connection.in_transaction():
             return None
         try:
@@ -54,71 +70,34 @@ class SQLiteAdapter(DialectAdapter):
             raise
         return outcome if done else None
 
-    async def execute_driver(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> None:
-        raw = await connection.get_raw_connection()
-        try:
-            await raw.driver_connection.execute(sql, args)  # type: ignore[union-attr]
-        except sqlite3.Error as exc:
-            raise DBAPIError.instance(sql, args, exc, sqlite3.Error) from exc
-
-    async def fetch_all(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> Sequence[Any]:
-        raw = await connection.get_raw_connection()
-        try:
-            return list(await raw.driver_connection.execute_fetchall(sql, args))  # type: ignore[union-attr]
-        except sqlite3.Error as exc:
-            raise DBAPIError.instance(sql, args, exc, sqlite3.Error) from exc
-
-    async def fetch_value(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> Any:
-        rows = await self.fetch_all(connection, sql, args)
-        return rows[0][0] if rows else None
-
-    async def execute_many(self, connection: AsyncConnection, sql: str, rows: Sequence[Sequence[Any]]) -> int:
-        # sqlite3's executemany on aiosqlite's thread, in one trip; errors still reach the
-        # migration as SQLAlchemy's DBAPIError, as everywhere else.
-        raw = await connection.get_raw_connection()
-        try:
-            cursor = await raw.driver_connection.executemany(sql, rows)  # type: ignore[union-attr]
-        except sqlite3.Error as exc:
-            raise DBAPIError.instance(sql, None, exc, sqlite3.Error) from exc
-        count: int = cursor.rowcount
-        await cursor.close()
-        return count
-
-    async def _on_thread(self, connection: AsyncConnection, fn: Any, *args: Any) -> tuple[bool, Any]:
-        """Run ``fn(aiosqlite_connection, *args)`` on aiosqlite's thread, in one trip.
-
-        That takes aiosqlite's internal hook for it; without the hook, ``(False, None)``.
-        """
-        raw = await connection.get_raw_connection()
-        driver = raw.driver_connection
-        submit = getattr(driver, "_execute", None)
-        if submit is None or not hasattr(type(driver), "_conn"):
-            return False, None
-        try:
-            return True, await submit(fn, driver, *args)
-        except sqlite3.Error as exc:
-            raise DBAPIError.instance(None, None, exc, sqlite3.Error) from exc
-
-    async def execute_batch(self, connection: AsyncConnection, statements: Sequence[DriverSQL]) -> None:
-        done, _ = await self._on_thread(connection, _execute_all, statements)
-        if not done:
-            await super().execute_batch(connection, statements)
-
     async def begin(self, connection: AsyncConnection, check: DriverSQL | None = None) -> Any:
         # Python's sqlite3 opens a transaction only before INSERT/UPDATE/DELETE, so DDL would run
         # outside one. An explicit BEGIN IMMEDIATE makes the whole migration one transaction and
         # takes the write lock up front, before the runner re-checks the applied set (in the
         # same trip to aiosqlite's thread).
         try:
-            if check is not None:
-                done, value = await self._on_thread(connection, _begin_and_check, check)
-                if done:
-                    return value
+            done, value = await self._on_thread(connection, _begin, check)
+            if done:
+                return value
             await self.run_statement(connection, "BEGIN IMMEDIATE")
         except (OperationalError, sqlite3.OperationalError) as exc:
             self._raise_if_locked(exc)
             raise
         return await super().begin(connection, check)
+
+    async def execute_batch(self, connection: AsyncConnection, statements: Sequence[DriverSQL]) -> None:
+        done, _ = await self._on_thread(connection, _execute_all, statements)
+        if not done:
+            await super().execute_batch(connection, statements)
+
+    async def fetch_all(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> Sequence[Any]:
+        done, rows = await self._on_thread(connection, lambda db: db.execute(sql, args).fetchall())
+        return rows if done else await super().fetch_all(connection, sql, args)
+
+    async def execute_many(self, connection: AsyncConnection, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        # sqlite3's executemany, in one trip.
+        done, count = await self._on_thread(connection, lambda db: db.executemany(sql, rows).rowcount)
+        return count if done else await super().execute_many(connection, sql, rows)
 
     def _raise_if_locked(self, error: BaseException) -> None:
         """The busy timeout ran out waiting for another connection's write lock."""
@@ -134,16 +113,30 @@ class _StatementError(Exception):
         self.error = error
 
 
-def _run_script(driver: Any, script: Script) -> str:
-    """On aiosqlite's thread: the script in one BEGIN IMMEDIATE ... COMMIT."""
-    db: sqlite3.Connection = driver._conn
+def _begin(db: sqlite3.Connection, check: DriverSQL | None) -> Any:
+    """BEGIN IMMEDIATE (the write lock), then the value of ``check``, if given."""
     db.execute("BEGIN IMMEDIATE")
+    if check is None:
+        return None
     try:
-        if script.check is not None:
-            row = db.execute(*script.check).fetchone()
-            if row is not None and row[0] == "applied":
-                db.rollback()
-                return "skipped"
+        row = db.execute(*check).fetchone()
+    except BaseException:
+        db.rollback()
+        raise
+    return None if row is None else row[0]
+
+
+def _execute_all(db: sqlite3.Connection, statements: Sequence[DriverSQL]) -> None:
+    for sql, args in statements:
+        db.execute(sql, args)
+
+
+def _run_script(db: sqlite3.Connection, script: Script) -> str:
+    """The script in one BEGIN IMMEDIATE ... COMMIT: ``'applied'``, or ``'skipped'``."""
+    if _begin(db, script.check) == "applied":
+        db.rollback()
+        return "skipped"
+    try:
         started = time.perf_counter()
         for index, sql in enumerate(script.statements):
             script.starting(index, sql)
@@ -151,23 +144,9 @@ def _run_script(driver: Any, script: Script) -> str:
                 db.execute(sql).close()
             except sqlite3.Error as exc:
                 raise _StatementError(index, exc) from exc
-        for sql, args in script.record(int((time.perf_counter() - started) * 1000)):
-            db.execute(sql, args)
+        _execute_all(db, script.record(int((time.perf_counter() - started) * 1000)))
         db.commit()
     except BaseException:
         db.rollback()
         raise
     return "applied"
-
-
-def _begin_and_check(driver: Any, check: DriverSQL) -> Any:
-    db: sqlite3.Connection = driver._conn
-    db.execute("BEGIN IMMEDIATE")
-    row = db.execute(*check).fetchone()
-    return None if row is None else row[0]
-
-
-def _execute_all(driver: Any, statements: Sequence[DriverSQL]) -> None:
-    db: sqlite3.Connection = driver._conn
-    for sql, args in statements:
-        db.execute(sql, args)
