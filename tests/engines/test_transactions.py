@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
@@ -253,3 +254,26 @@ async def test_postgresql_records_python_migrations_with_quoted_text(
     assert rows == [("1_quotes", "Bob's 'table'"), ("2_backslash", "C:\\\\temp\\\\x")]
     log = await pg_db.fetch("SELECT migration_id, action FROM uno_migrations_log ORDER BY seq")
     assert log == [("1_quotes", "apply"), ("2_backslash", "apply")]
+
+
+async def test_mysql_commits_the_count_with_each_implicit_commit(
+    mysql_db: TestDatabase, make_migrations: MakeDir
+) -> None:
+    """Before a statement that commits implicitly, the attempt's row gets the count of what that
+    commit carries: once the second CREATE is visible to another connection, so is the count of
+    the two statements before it (a crash from then on leaves an exact record)."""
+    directory = make_migrations(
+        {
+            "1_steps.sql": "CREATE TABLE a (id INTEGER);\nINSERT INTO a (id) VALUES (1);\n"
+            "CREATE TABLE b (id INTEGER);\nSELECT SLEEP(2);\n"
+        }
+    )
+    run = asyncio.ensure_future(Migrator(mysql_db.url, directories=[directory]).migrate())
+    seen = None
+    while not run.done() and seen is None:
+        if "b" in await mysql_db.tables():
+            seen = await mysql_db.fetch("SELECT status, statements_done FROM uno_migrations")
+        await asyncio.sleep(0.05)
+    await run
+    assert seen == [("failed", 2)]
+    assert await mysql_db.fetch("SELECT status FROM uno_migrations") == [("applied",)]

@@ -161,3 +161,13 @@ def test_dynamic_dependencies_are_an_error(make_migrations: MakeDir) -> None:
     directory = make_migrations({"1_a.py": "dependencies = make()\nasync def up(context): pass\n"})
     with pytest.raises(InvalidMigrationError, match="literal list"):
         discover([directory])
+
+
+@pytest.mark.parametrize("size", [65_535, 65_536, 65_537, 3 * 1024 * 1024 + 5])
+def test_files_of_any_size_are_read_whole(make_migrations: MakeDir, size: int) -> None:
+    """Small files are read in one system call; larger ones must still be read to the end."""
+    head = "CREATE TABLE big (v TEXT);\n-- "
+    text = head + "x" * (size - len(head) - 1) + "\n"
+    directory = make_migrations({"1_big.sql": text})
+    (found,) = discover([directory])
+    assert found.checksum == checksum(text.encode())
