@@ -52,7 +52,9 @@ class Attempts:
             return exc
         return None
 
-    async def write_ahead(self, session: Session, context: MigrationContext, existing: bool) -> None:
+    async def write_ahead(
+        self, session: Session, context: MigrationContext, existing: bool, announced: bool = False
+    ) -> None:
         """Where DDL commits implicitly, record the attempt as ``failed`` before it starts.
 
         The row is written in the migration's transaction: the first DDL statement commits it
@@ -60,18 +62,20 @@ class Attempts:
         pass), and a migration that changed nothing before failing takes it back with it. SQL
         migrations also update the count in the row before each statement that commits
         implicitly, so every implicit commit carries the count of what it commits.
+        ``announced``: the row was already written and committed with the previous migration's.
         """
         migration = context.migration
-        await self.version_table.record(
-            session.connection,
-            migration.base,
-            action=None,
-            execution_ms=0,
-            actor=self.actor,
-            status="failed",
-            statements_done=context.resume_from,
-            existing=existing,
-        )
+        if not announced:
+            await self.version_table.record(
+                session.connection,
+                migration.base,
+                action=None,
+                execution_ms=0,
+                actor=self.actor,
+                status="failed",
+                statements_done=context.resume_from,
+                existing=existing,
+            )
         if isinstance(migration, SQLMigration):
             connection, table = session.connection, self.version_table
 

@@ -186,7 +186,12 @@ class Migrator:
                         await self.version_table.create(session.connection)
                 for index, migration in enumerate(loaded):
                     row = failed.get(migration.id)
-                    run = await self._steps.apply(session, migration, index, len(loaded), fake, row)
+                    following = loaded[index + 1] if index + 1 < len(loaded) else None
+                    if following is not None and following.id in failed:
+                        following = None
+                    run = await self._steps.apply(
+                        session, migration, index, len(loaded), fake, row, following
+                    )
                     if run is None:
                         report.skipped.append(migration.id)
                     else:

@@ -42,6 +42,8 @@ class Steps:
         self.actor = actor
         self._emit = emit
         self._attempts = Attempts(version_table, actor)
+        #: The migration whose write-ahead row the last one recorded wrote (MySQL).
+        self._announced: str | None = None
 
     async def apply(
         self,
@@ -51,11 +53,13 @@ class Steps:
         total: int,
         fake: bool,
         failed_row: AppliedMigration | None,
+        following: Migration | None = None,
     ) -> MigrationRun | None:
         """Apply (with ``fake``, mark) ``migration``, number ``index`` of ``total`` in the run.
 
         None when another run applied it meanwhile (SQLite); a failure is recorded and raised as
         ExecutionError. ``failed_row``: the row of an earlier failed attempt (MySQL).
+        ``following``: the migration the run applies next, if it has no row yet.
         """
         base = migration.base
         action = "mark" if fake else "apply"
@@ -70,7 +74,9 @@ class Steps:
             if failed_row is None and not fake and isinstance(migration, SQLMigration):
                 outcome = await self._run_whole(session, migration, context)
             if outcome is None:
-                outcome = await self._run_steps(session, context, fake, failed_row is not None, started)
+                outcome = await self._run_steps(
+                    session, context, fake, failed_row is not None, started, following
+                )
             if outcome == "skipped":
                 self._emit("skip", migration.id, "up", index, total)
                 return None
@@ -86,7 +92,13 @@ class Steps:
         return MigrationRun(migration.id, base.name, "up", action, ms, kind=base.kind)
 
     async def _run_steps(
-        self, session: Session, context: MigrationContext, fake: bool, has_row: bool, started: float
+        self,
+        session: Session,
+        context: MigrationContext,
+        fake: bool,
+        has_row: bool,
+        started: float,
+        following: Migration | None,
     ) -> str:
         """Apply (or mark) a migration step by step: ``'applied'``, or ``'skipped'`` when another
         run applied it meanwhile (SQLite)."""
@@ -94,6 +106,15 @@ class Steps:
         base = migration.base
         action = "mark" if fake else "apply"
         write_ahead = not fake and not session.adapter.transactional_ddl
+        announced = self._announced == migration.id and not has_row
+        self._announced = None
+        # Where the adapter can, the write-ahead row of the next SQL migration (resumable from
+        # its first statement should the run stop before it) goes in with this one's row.
+        announce = (
+            following.base
+            if write_ahead and session.adapter.announces_attempts and isinstance(following, SQLMigration)
+            else None
+        )
 
         async def record(existing: bool | None) -> None:
             await self.version_table.record(
@@ -103,6 +124,7 @@ class Steps:
                 execution_ms=_ms(started),
                 actor=self.actor,
                 existing=existing,
+                announce=announce,
             )
 
         if fake or base.transactional:
@@ -111,21 +133,25 @@ class Steps:
                 if status == "applied":
                     return "skipped"
                 if write_ahead:
-                    await self._attempts.write_ahead(session, context, existing=has_row)
+                    await self._attempts.write_ahead(session, context, existing=has_row, announced=announced)
                 if not fake:
                     failure = await self._attempts.run_step(session, context, migration.apply)
                 if failure is None:
                     await record(existing=write_ahead or has_row)
             if failure is not None:
                 raise failure
-            return "applied"
-        if write_ahead:
+        else:
+            if write_ahead and not announced:
+                async with session.transaction():
+                    await self._attempts.write_ahead(session, context, existing=has_row)
+            elif write_ahead:
+                await self._attempts.write_ahead(session, context, existing=True, announced=True)
+            context._in_transaction = False
+            await session.outside_transaction(lambda: migration.apply(context))
             async with session.transaction():
-                await self._attempts.write_ahead(session, context, existing=has_row)
-        context._in_transaction = False
-        await session.outside_transaction(lambda: migration.apply(context))
-        async with session.transaction():
-            await record(existing=True if write_ahead or has_row else None)
+                await record(existing=True if write_ahead or has_row else None)
+        if announce is not None:
+            self._announced = announce.id
         return "applied"
 
     def _recheck(self, session: Session, migration_id: str) -> DriverSQL | None:

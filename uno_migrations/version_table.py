@@ -85,6 +85,24 @@ def _timestamp_of(value: datetime | str | None) -> datetime | None:
     return _aware(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
 
+def _row(
+    base: MigrationBase, status: str, statements_done: int, at: datetime, execution_ms: int, actor: str
+) -> dict[str, Any]:
+    """The version-table row of ``base``, keyed by column."""
+    return {
+        "id": base.id,
+        "name": base.name[:255],
+        "description": base.description,
+        "kind": base.kind,
+        "checksum": base.checksum,
+        "status": status,
+        "statements_done": statements_done,
+        "applied_at": at,
+        "execution_ms": execution_ms,
+        "applied_by": actor[:255],
+    }
+
+
 def _aware(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
@@ -238,11 +256,26 @@ class VersionTable:
         key = (type(dialect), dialect.name, dialect.paramstyle, dialect.server_version_info)
         compiled = self._compiled.get(key)
         if compiled is None:
+            statements = dict(self._statements)
+            if dialect.name in ("mysql", "mariadb"):
+                statements["record_and_announce"] = (self._record_and_announce(), None)
             compiled = self._compiled[key] = {
                 statement_name: DriverStatement.compile(statement, dialect, keys)
-                for statement_name, (statement, keys) in self._statements.items()
+                for statement_name, (statement, keys) in statements.items()
             }
         return compiled[name]
+
+    def _record_and_announce(self) -> Any:
+        """MySQL: one statement writing two rows, a migration's (updated: its write-ahead row
+        exists) and the next migration's write-ahead row (inserted); parameters ``<column>_1``
+        and ``<column>_2``."""
+        from sqlalchemy.dialects.mysql import insert as mysql_insert
+
+        keys = [c.key for c in self.migrations.columns]
+        rows: list[dict[str, Any]] = [{key: bindparam(f"{key}_{n}") for key in keys} for n in (1, 2)]
+        statement = mysql_insert(self.migrations).values(rows)
+        updates = {key: statement.inserted[key] for key in keys if key != "id"}
+        return statement.on_duplicate_key_update(updates)
 
     def _prepare(self, connection: AsyncConnection, name: str, values: Mapping[str, Any]) -> DriverSQL:
         statement = self._driver_statement(connection, name)
@@ -288,11 +321,15 @@ class VersionTable:
         status: str = "applied",
         statements_done: int = 0,
         existing: bool | None = None,
+        announce: MigrationBase | None = None,
     ) -> None:
         """Write the migration's row and append ``action`` (if any) to the log.
 
         ``existing``: True when the row is known to exist (it is updated), False when it is
         known not to (it is inserted), None when unknown (any row is deleted first).
+        ``announce`` (where the adapter ``announces_attempts``, with an existing row): the next
+        migration, whose write-ahead row (``failed``, no statements done) the same statement
+        inserts.
         """
         statements = self._record_statements(
             connection,
@@ -303,6 +340,7 @@ class VersionTable:
             status=status,
             statements_done=statements_done,
             existing=existing,
+            announce=announce,
         )
         await self.adapter.execute_batch(connection, statements)
 
@@ -317,25 +355,22 @@ class VersionTable:
         status: str = "applied",
         statements_done: int = 0,
         existing: bool | None = None,
+        announce: MigrationBase | None = None,
     ) -> list[DriverSQL]:
         now = utcnow()
-        row = {
-            "id": base.id,
-            "mid": base.id,  # the UPDATE of an existing row finds it by mid
-            "name": base.name[:255],
-            "description": base.description,
-            "kind": base.kind,
-            "checksum": base.checksum,
-            "status": status,
-            "statements_done": statements_done,
-            "applied_at": now,
-            "execution_ms": execution_ms,
-            "applied_by": actor[:255],
-        }
-        if existing:
-            statements = [self._prepare(connection, "update_row", row)]
+        row = _row(base, status, statements_done, now, execution_ms, actor)
+        if announce is not None:
+            assert existing, "only a migration with a write-ahead row announces the next"
+            attempt = _row(announce, "failed", 0, now, 0, actor)
+            values = {f"{key}_1": value for key, value in row.items()}
+            values.update((f"{key}_2", value) for key, value in attempt.items())
+            statements = [self._prepare(connection, "record_and_announce", values)]
+        elif existing:
+            statements = [self._prepare(connection, "update_row", row | {"mid": base.id})]
         else:
-            statements = [] if existing is False else [self._prepare(connection, "delete_row", row)]
+            statements = []
+            if existing is None:
+                statements.append(self._prepare(connection, "delete_row", {"mid": base.id}))
             statements.append(self._prepare(connection, "insert_row", row))
         if action is not None:
             entry = (base.id or "", action, actor, execution_ms, base.checksum, now)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import TestDatabase
 
-from uno_migrations import ExecutionError, FailedMigrationError, Migrator
+from uno_migrations import ExecutionError, FailedMigrationError, MigrationEvent, Migrator
 
 MakeDir = Callable[..., Path]
 
@@ -92,6 +92,71 @@ async def test_mysql_keeps_a_failed_row_and_resumes(mysql_db: TestDatabase, make
     assert report.ids == ["2_breaks", "3_never"]
     assert await db.fetch("SELECT id FROM half ORDER BY id") == [(1,), (1,)]
     assert await db.scalar("SELECT status FROM uno_migrations WHERE id = '2_breaks'") == "applied"
+
+
+async def test_mysql_commits_the_next_attempt_with_the_previous_row(
+    mysql_db: TestDatabase, make_migrations: MakeDir
+) -> None:
+    """The write-ahead row of the next SQL migration is written by the statement that records the
+    previous one and commits with it: it is there, for every connection to see, before the next
+    migration has run any statement (no round trip or commit of its own)."""
+    directory = make_migrations(
+        {
+            "1_first.sql": "CREATE TABLE a (id INTEGER);\n",
+            "2_waits.sql": "SELECT SLEEP(2);\nCREATE TABLE b (id INTEGER);\n",
+        }
+    )
+    run = asyncio.ensure_future(Migrator(mysql_db.url, directories=[directory]).migrate())
+    seen = None
+    while not run.done() and seen is None:
+        if "uno_migrations" in await mysql_db.tables():
+            rows = await mysql_db.fetch("SELECT id, status, statements_done FROM uno_migrations ORDER BY id")
+            if ("1_first", "applied", 0) in rows:
+                seen, tables_then = rows, await mysql_db.tables()
+        await asyncio.sleep(0.05)
+    await run
+    assert seen == [("1_first", "applied", 0), ("2_waits", "failed", 0)]
+    assert "b" not in tables_then  # seen before the second migration got to its CREATE
+    rows = await mysql_db.fetch("SELECT id, status, statements_done FROM uno_migrations ORDER BY id")
+    assert rows == [("1_first", "applied", 0), ("2_waits", "applied", 0)]
+    log = await mysql_db.fetch("SELECT migration_id, action FROM uno_migrations_log ORDER BY seq")
+    assert log == [("1_first", "apply"), ("2_waits", "apply")]
+
+
+async def test_run_stopped_between_migrations_resumes(db: TestDatabase, make_migrations: MakeDir) -> None:
+    """A run that stops right after a migration committed (here its listener raises, as a kill
+    there would stop it): where DDL commits implicitly the next SQL migration is on record as an
+    attempt with no statements done, ``migrate`` refuses to pass it and ``--resume`` runs it from
+    its first statement; elsewhere nothing of it is on record."""
+    directory = make_migrations(
+        {
+            "1_first.sql": "CREATE TABLE a (id INTEGER);\n",
+            "2_second.sql": "CREATE TABLE b (id INTEGER);\nINSERT INTO b (id) VALUES (1);\n",
+            "3_third.sql": "CREATE TABLE c (id INTEGER);\n",
+        }
+    )
+
+    def stop_after_first(event: MigrationEvent) -> None:
+        if event.kind == "done" and event.migration_id == "1_first":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        await Migrator(db.url, directories=[directory], listener=stop_after_first).migrate()
+    rows = await db.fetch("SELECT id, status, statements_done FROM uno_migrations ORDER BY id")
+    migrator = Migrator(db.url, directories=[directory])
+    if db.dialect == "mysql":
+        assert rows == [("1_first", "applied", 0), ("2_second", "failed", 0)]
+        assert {s.id: s.status for s in await migrator.status()}["2_second"] == "failed"
+        with pytest.raises(FailedMigrationError, match="--resume"):
+            await migrator.migrate()
+        report = await migrator.migrate(resume=True)
+    else:
+        assert rows == [("1_first", "applied", 0)]
+        report = await migrator.migrate()
+    assert report.ids == ["2_second", "3_third"]
+    assert await db.fetch("SELECT id FROM b") == [(1,)]
+    rows = await db.fetch("SELECT id, status FROM uno_migrations ORDER BY id")
+    assert rows == [("1_first", "applied"), ("2_second", "applied"), ("3_third", "applied")]
 
 
 async def test_repair_forgets_a_failed_attempt(mysql_db: TestDatabase, make_migrations: MakeDir) -> None:

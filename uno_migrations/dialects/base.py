@@ -63,13 +63,16 @@ class DialectAdapter:
 
     ``transactional_ddl``: DDL can be rolled back, so a migration and its version row commit
     together. ``lock_per_migration``: the engine has no run-wide lock; each migration takes the
-    write lock and re-checks the applied set.
+    write lock and re-checks the applied set. ``announces_attempts``: where DDL commits
+    implicitly, the write-ahead row of the next SQL migration can be written by the statement
+    that records the previous one (one upsert), and commits with it.
     """
 
     name: ClassVar[str]
     paramstyle: ClassVar[str]
     transactional_ddl: ClassVar[bool] = True
     lock_per_migration: ClassVar[bool] = False
+    announces_attempts: ClassVar[bool] = False
 
     def split(self, sql: str) -> list[Statement]:
         return split_statements(sql, self.name)

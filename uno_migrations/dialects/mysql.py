@@ -51,6 +51,9 @@ class MySQLAdapter(DialectAdapter):
     # Every DDL statement commits on its own, so a failed migration can leave some statements
     # done: the runner records how many, for `migrate --resume`.
     transactional_ddl = False
+    # INSERT ... ON DUPLICATE KEY UPDATE records a migration and announces the next in one
+    # statement: its write-ahead row then costs neither a round trip nor a commit of its own.
+    announces_attempts = True
 
     async def lock(self, engine: AsyncEngine, key: str, timeout: float) -> RunLock:
         # Lock names are limited to 64 characters; a digest keeps long schema.table keys unique.
