@@ -114,18 +114,28 @@ async def run_operations(
     same transaction. Returns what ``fn`` returns. A failing statement is reported by the runner
     with its SQL, like a failing statement of ``execute_sql``.
     """
+    def call(connection: Connection) -> T:
+        return call_operations(connection, context, fn, *args, environment=environment)
+
+    return await context.run_sync(call)
+
+
+def call_operations(
+    connection: Connection,
+    context: MigrationContext,
+    fn: Callable[..., T],
+    *args: Any,
+    environment: EnvironmentFactory | None = None,
+) -> T:
+    """The synchronous core of :func:`run_operations`, on ``connection`` (the migration's)."""
     transactional = context.migration.base.transactional
     count = not context.adapter.transactional_ddl
-
-    def call(connection: Connection) -> T:
+    try:
         with (
             _counting(connection, context, count),
             operations(connection, transactional=transactional, environment=environment) as op,
         ):
             return fn(op, *args)
-
-    try:
-        return await context.run_sync(call)
     except DBAPIError as exc:
         note_failure(context, exc)
         raise

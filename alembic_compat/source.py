@@ -22,7 +22,7 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,12 +31,13 @@ from types import ModuleType
 from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
 
 from uno_migrations.context import MigrationContext
 from uno_migrations.loader import import_file
 from uno_migrations.migration import Migration, MigrationBase
 
-from .operations import run_operations
+from .operations import call_operations, run_operations
 from .revisions import RevisionGraph, scan
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,17 @@ class AlembicRevision(Migration):
         if not self.reversible:
             raise NotImplementedError(f"revision {self.base.id} has no downgrade()")
         await self._run(context, "downgrade")
+
+    def _sync_apply(self, context: MigrationContext) -> Callable[[Connection], None]:
+        """``upgrade()`` on a synchronous connection: where the adapter can, it runs on the
+        driver's own thread, with the lock, the re-check and the version rows (SQLite)."""
+        step, environment = self.module.upgrade, self.directory.environment
+
+        def upgrade(connection: Connection) -> None:
+            with self.directory.on_sys_path():
+                call_operations(connection, context, lambda _op: step(), environment=environment)
+
+        return upgrade
 
     async def _run(self, context: MigrationContext, name: str) -> None:
         step = getattr(self.module, name)

@@ -127,6 +127,13 @@ class Migration:
         """The checksum recorded when applied; by default the file's, computed by discovery."""
         return self.base.checksum
 
+    def _sync_apply(self, context: MigrationContext) -> Callable[[Any], None] | None:
+        """``apply`` as a synchronous function of a SQLAlchemy ``Connection``, where the migration
+        has that form (Alembic revisions): an adapter that runs a migration whole on the driver's
+        own thread (SQLite) can then run it there with its bookkeeping, in one trip. None
+        otherwise."""
+        return None
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.base.id}>"
 

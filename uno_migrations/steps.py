@@ -71,7 +71,7 @@ class Steps:
         started = time.perf_counter()
         try:
             outcome = None
-            if failed_row is None and not fake and isinstance(migration, SQLMigration):
+            if failed_row is None and not fake:
                 outcome = await self._run_whole(session, migration, context)
             if outcome is None:
                 outcome = await self._run_steps(
@@ -161,19 +161,29 @@ class Steps:
         return self.version_table.status_query(session.connection, migration_id)
 
     async def _run_whole(
-        self, session: Session, migration: SQLMigration, context: MigrationContext
+        self, session: Session, migration: Migration, context: MigrationContext
     ) -> str | None:
-        """An SQL migration with its bookkeeping in one go, where the adapter can; else None."""
+        """A migration with its bookkeeping in one go, where the adapter can; else None.
+
+        SQL migrations go as their statements, migrations with a synchronous form (Alembic
+        revisions) as that function."""
         if not migration.base.transactional or session.external_transaction:
             return None
-        statements = [statement.text for statement in migration.up_statements]
+        body = None
+        if isinstance(migration, SQLMigration):
+            statements = [statement.text for statement in migration.up_statements]
+        else:
+            statements, body = [], migration._sync_apply(context)
+            if body is None:
+                return None
         check = session.adapter.lock_per_migration
         script = self.version_table.script(
-            session.connection, migration.base, statements, self.actor, check, context.log_statement
+            session.connection, migration.base, statements, self.actor, check, context.log_statement, body
         )
         try:
             return await session.adapter.run_script(session.connection, script)
         except ScriptError as exc:
+            assert isinstance(migration, SQLMigration)
             statement = migration.up_statements[exc.index]
             context.statements_done = exc.index
             context.statement_failed(

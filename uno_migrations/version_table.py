@@ -292,8 +292,10 @@ class VersionTable:
         actor: str,
         check: bool,
         starting: Callable[[int, str], None],
+        body: Callable[[Any], None] | None = None,
     ) -> Script:
-        """``statements`` with the bookkeeping of applying ``base``, for an adapter to run whole."""
+        """``statements`` (or ``body``) with the bookkeeping of applying ``base``, for an adapter
+        to run whole."""
 
         def record(ms: int) -> list[DriverSQL]:
             return self._record_statements(
@@ -301,7 +303,7 @@ class VersionTable:
             )
 
         check_sql = self.status_query(connection, base.id or "") if check else None
-        return Script(statements, check_sql, record, starting)
+        return Script(statements, check_sql, record, starting, body)
 
     async def _run(self, connection: AsyncConnection, name: str, values: Mapping[str, Any]) -> None:
         await self.adapter.execute_batch(connection, [self._prepare(connection, name, values)])

@@ -12,7 +12,12 @@ from cli_support import Cli, only
 from conftest import TestDatabase
 
 from alembic_compat import AlembicSource, BranchLabelError, DuplicateRevisionError, UnknownRevisionError
-from uno_migrations import DuplicateMigrationError, InvalidMigrationError, IrreversibleMigrationError
+from uno_migrations import (
+    DuplicateMigrationError,
+    ExecutionError,
+    InvalidMigrationError,
+    IrreversibleMigrationError,
+)
 
 
 def test_unknown_down_revision(tmp_path: Path, cli: Cli) -> None:
@@ -119,3 +124,40 @@ def test_the_history_copied_elsewhere_still_finds_its_helper(
     assert source.load(base, "sqlite").reversible
     assert Path(sys.modules["myapp_helpers"].__file__ or "").parent == project.resolve()
     assert str(project.resolve()) not in sys.path  # only while loading (and running)
+
+
+async def test_a_failing_revision_is_rolled_back_and_names_its_statement(
+    db: TestDatabase, tmp_path: Path
+) -> None:
+    """Its operations and its raw SQL through ``op.get_bind()`` share the migration's transaction
+    (on SQLite, the one call that also holds the lock and writes the version rows)."""
+    versions = tmp_path / "versions"
+    write_revision(versions, "aaaa", None, "op.create_table('kept', sa.Column('id', sa.Integer()))")
+    write_revision(
+        versions,
+        "bbbb",
+        "aaaa",
+        """
+        op.create_table('undone', sa.Column('id', sa.Integer()))
+        op.get_bind().execute(sa.text("INSERT INTO undone (id) VALUES (1)"))
+        op.execute("INSERT INTO no_such_table (id) VALUES (1)")
+        """,
+    )
+    migrator = history_migrator(db.url, versions=versions)
+    with pytest.raises(ExecutionError) as raised:
+        await migrator.migrate()
+    assert raised.value.migration_id == "bbbb"
+    assert raised.value.statement == "INSERT INTO no_such_table (id) VALUES (1)"
+    assert "no_such_table" in str(raised.value) and "\n" not in str(raised.value)
+    rows = await db.fetch("SELECT id, status FROM uno_migrations ORDER BY id")
+    if db.dialect == "mysql":  # MySQL commits DDL as it goes: the attempt is on record
+        assert rows == [("aaaa", "applied"), ("bbbb", "failed")]
+    else:
+        assert rows == [("aaaa", "applied")]
+        assert await db.tables() == {"kept", "uno_migrations", "uno_migrations_log"}
+    # Fixed, it applies (MySQL: once the half-done attempt is undone and forgotten).
+    write_revision(versions, "bbbb", "aaaa", "op.create_table('undone', sa.Column('id', sa.Integer()))")
+    if db.dialect == "mysql":
+        await db.execute("DROP TABLE undone")
+        await migrator.repair(["bbbb"])
+    assert (await migrator.migrate()).ids == ["bbbb"]

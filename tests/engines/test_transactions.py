@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import TestDatabase
@@ -266,6 +267,56 @@ async def test_sqlite_runs_an_sql_migration_in_one_go(tmp_path: Path) -> None:
             assert await adapter.run_script(connection, script("CREATE TABLE b (id INTEGER)")) == "skipped"
             tables = await connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")
             assert sorted(row[0] for row in tables) == ["a", "v"]  # nothing of the failed or skipped runs
+            assert (await connection.exec_driver_sql("SELECT status FROM v")).scalar() == "applied"
+    finally:
+        await engine.dispose()
+
+
+async def test_sqlite_runs_a_synchronous_body_in_one_go(tmp_path: Path) -> None:
+    """An Alembic revision's ``upgrade()`` is synchronous: SQLite runs it on aiosqlite's thread,
+    with a SQLAlchemy connection on the same sqlite3 connection, inside the one BEGIN IMMEDIATE
+    ... COMMIT that also re-checks and records the migration."""
+    import threading
+
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from uno_migrations.dialects import get_adapter
+    from uno_migrations.dialects.base import Script
+
+    adapter = get_adapter("sqlite")
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'body.db'}")
+    check = ("SELECT status FROM v WHERE id = ?", ("m",))
+    threads: list[threading.Thread] = []
+
+    def script(*statements: str) -> Script:
+        def body(connection: Any) -> None:
+            threads.append(threading.current_thread())
+            for statement in statements:
+                connection.execute(text(statement))
+
+        record = [("INSERT INTO v (id, status) VALUES (?, ?)", ("m", "applied"))]
+        return Script([], check, lambda ms: record, lambda i, sql: None, body)
+
+    try:
+        async with engine.connect() as connection:
+            await connection.exec_driver_sql("CREATE TABLE v (id TEXT PRIMARY KEY, status TEXT)")
+            await connection.commit()
+            with pytest.raises(DBAPIError, match="no such table: nope"):
+                await adapter.run_script(
+                    connection, script("CREATE TABLE a (id INTEGER)", "INSERT INTO nope VALUES (1)")
+                )
+            applied = await adapter.run_script(
+                connection, script("CREATE TABLE a (id INTEGER)", "INSERT INTO a VALUES (1)")
+            )
+            assert applied == "applied"
+            assert await adapter.run_script(connection, script("CREATE TABLE b (id INTEGER)")) == "skipped"
+            assert threading.main_thread() not in threads and len(threads) == 2
+            tables = await connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")
+            assert sorted(row[0] for row in tables) == ["a", "v"]
+            assert (await connection.exec_driver_sql("SELECT id FROM a")).all() == [(1,)]
+        async with engine.connect() as connection:  # committed, seen from a new connection
             assert (await connection.exec_driver_sql("SELECT status FROM v")).scalar() == "applied"
     finally:
         await engine.dispose()

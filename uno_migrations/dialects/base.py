@@ -31,17 +31,21 @@ DriverSQL = tuple[str, tuple[Any, ...]]
 
 @dataclass(frozen=True)
 class Script:
-    """A transactional SQL migration with its bookkeeping, for adapters that run it whole.
+    """A transactional migration with its bookkeeping, for adapters that run it whole.
 
-    ``check``: a query whose value ``'applied'`` means another run applied the migration
-    meanwhile (it is then skipped); ``record(ms)``: the statements that record it as applied;
-    ``starting(index, sql)`` is called before each statement (it logs).
+    ``statements`` (an SQL migration's) or ``body``, a synchronous function of a SQLAlchemy
+    ``Connection`` on the migration's own connection (an Alembic revision's; only an adapter
+    that runs Python on the driver's thread takes it). ``check``: a query whose value
+    ``'applied'`` means another run applied the migration meanwhile (it is then skipped);
+    ``record(ms)``: the statements that record it as applied; ``starting(index, sql)`` is
+    called before each statement (it logs).
     """
 
     statements: Sequence[str]
     check: DriverSQL | None
     record: Callable[[int], Sequence[DriverSQL]]
     starting: Callable[[int, str], None]
+    body: Callable[[Any], None] | None = None
 
 
 class ServerElapsed(int):

@@ -136,7 +136,7 @@ class PostgreSQLAdapter(DialectAdapter):
         # round trip where the step-by-step path takes one per statement. A failure rolls it
         # all back and returns None: the runner then runs it again statement by statement,
         # which names the statement that fails (PostgreSQL does not say which one of many did).
-        if connection.in_transaction() or script.check is not None:
+        if connection.in_transaction() or script.check is not None or script.body is not None:
             return None
         record = [_inline(statement) for statement in script.record(ServerElapsed(0))]
         raw = await connection.get_raw_connection()

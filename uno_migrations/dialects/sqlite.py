@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -22,6 +23,7 @@ class SQLiteAdapter(DialectAdapter):
 
     def __init__(self) -> None:
         self.lock_timeout = 60.0
+        self._borrowed: tuple[sqlite3.Connection, Connection] | None = None
 
     async def prepare(self, connection: AsyncConnection, lock_timeout: float) -> None:
         # Waiting for another process's write lock is SQLite's busy timeout.
@@ -60,7 +62,7 @@ class SQLiteAdapter(DialectAdapter):
         if connection.in_transaction():
             return None
         try:
-            done, outcome = await self._on_thread(connection, _run_script, script)
+            done, outcome = await self._on_thread(connection, _run_script, script, self._sync_connection)
         except _StatementError as exc:
             sql = script.statements[exc.index]
             error = DBAPIError.instance(sql, None, exc.error, sqlite3.Error)
@@ -69,6 +71,21 @@ class SQLiteAdapter(DialectAdapter):
             self._raise_if_locked(exc)
             raise
         return outcome if done else None
+
+    def _sync_connection(self, db: sqlite3.Connection) -> Connection:
+        """A synchronous SQLAlchemy Connection on aiosqlite's own sqlite3 connection, for a
+        script's ``body`` on aiosqlite's thread (where it is made, on first use, outside any
+        transaction: SQLAlchemy ends its first connect with a rollback). The transaction is the
+        sqlite3 connection's, begun and ended by the script."""
+        if self._borrowed is None or self._borrowed[0] is not db:
+            from sqlalchemy import create_engine
+            from sqlalchemy.pool import StaticPool
+
+            engine = create_engine(
+                "sqlite://", creator=lambda: db, poolclass=StaticPool, pool_reset_on_return=None
+            )
+            self._borrowed = (db, engine.connect())
+        return self._borrowed[1]
 
     async def begin(self, connection: AsyncConnection, check: DriverSQL | None = None) -> Any:
         # Python's sqlite3 opens a transaction only before INSERT/UPDATE/DELETE, so DDL would run
@@ -131,13 +148,18 @@ def _execute_all(db: sqlite3.Connection, statements: Sequence[DriverSQL]) -> Non
         db.execute(sql, args)
 
 
-def _run_script(db: sqlite3.Connection, script: Script) -> str:
+def _run_script(
+    db: sqlite3.Connection, script: Script, sync_connection: Callable[[sqlite3.Connection], Connection]
+) -> str:
     """The script in one BEGIN IMMEDIATE ... COMMIT: ``'applied'``, or ``'skipped'``."""
+    sync = None if script.body is None else sync_connection(db)
     if _begin(db, script.check) == "applied":
         db.rollback()
         return "skipped"
     try:
         started = time.perf_counter()
+        if sync is not None and script.body is not None:
+            script.body(sync)
         for index, sql in enumerate(script.statements):
             script.starting(index, sql)
             try:
@@ -149,4 +171,9 @@ def _run_script(db: sqlite3.Connection, script: Script) -> str:
     except BaseException:
         db.rollback()
         raise
+    finally:
+        if sync is not None and sync.in_transaction():
+            # SQLAlchemy's note of the transaction it saw the body begin; the sqlite3
+            # connection's own is over (committed or rolled back above): this changes nothing.
+            sync.rollback()
     return "applied"
