@@ -8,12 +8,14 @@ statements that completed. On engines with transactional DDL only the log record
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 
 from .context import MigrationContext
+from .dialects.base import DriverSQL
 from .errors import ExecutionError
 from .migration import Migration, SQLMigration
 from .session import Session
@@ -53,8 +55,13 @@ class Attempts:
         return None
 
     async def write_ahead(
-        self, session: Session, context: MigrationContext, existing: bool, announced: bool = False
-    ) -> None:
+        self,
+        session: Session,
+        context: MigrationContext,
+        existing: bool,
+        announced: bool = False,
+        in_transaction: bool = True,
+    ) -> Callable[[], bool]:
         """Where DDL commits implicitly, record the attempt as ``failed`` before it starts.
 
         The row is written in the migration's transaction: the first DDL statement commits it
@@ -63,19 +70,19 @@ class Attempts:
         migrations also update the count in the row before each statement that commits
         implicitly, so every implicit commit carries the count of what it commits.
         ``announced``: the row was already written and committed with the previous migration's.
+
+        A Python migration in a transaction gets its row only when it needs one: right before
+        its first statement that commits implicitly, on its own cursor (that commit then
+        carries the row); one that sends no such statement stays atomic and needs no row until
+        it is recorded. Returns a function to call once the migration has run: it stops
+        watching and tells whether the row exists.
         """
         migration = context.migration
-        if not announced:
-            await self.version_table.record(
-                session.connection,
-                migration.base,
-                action=None,
-                execution_ms=0,
-                actor=self.actor,
-                status="failed",
-                statements_done=context.resume_from,
-                existing=existing,
-            )
+        statements = self.version_table.attempt_statements(
+            session.connection, migration.base, self.actor, context.resume_from, existing
+        )
+        if not announced and (in_transaction is False or isinstance(migration, SQLMigration)):
+            await session.adapter.execute_batch(session.connection, statements)
         if isinstance(migration, SQLMigration):
             connection, table = session.connection, self.version_table
 
@@ -83,6 +90,9 @@ class Attempts:
                 await table.set_statements_done(connection, migration.id, done)
 
             context.on_implicit_commit = progress
+        if announced or not in_transaction or isinstance(migration, SQLMigration):
+            return lambda: True
+        return _write_before_implicit_commit(session, statements, existing)
 
     async def record_failure(
         self, session: Session, migration: Migration, error: ExecutionError, ms: int
@@ -105,3 +115,30 @@ class Attempts:
                 )
         except Exception:  # the original failure matters more than a failure to record it
             log.warning("could not record the failure of %s", migration.id, exc_info=True)
+
+
+def _write_before_implicit_commit(
+    session: Session, statements: Sequence[DriverSQL], existing: bool
+) -> Callable[[], bool]:
+    """Send ``statements`` on the migration's cursor before its first statement (through
+    SQLAlchemy) that commits implicitly; the returned function stops that and tells whether
+    the row exists."""
+    written = existing
+    commits_implicitly = session.adapter.commits_implicitly
+
+    def before(_conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        nonlocal written
+        if not written and commits_implicitly(statement):
+            written = True
+            for sql, args in statements:
+                cursor.execute(sql, args)
+
+    sync = session.connection.sync_connection
+    assert sync is not None
+    event.listen(sync, "before_cursor_execute", before)
+
+    def finish() -> bool:
+        event.remove(sync, "before_cursor_execute", before)
+        return written
+
+    return finish

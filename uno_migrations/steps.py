@@ -132,20 +132,24 @@ class Steps:
             async with session.transaction(check=self._recheck(session, migration.id)) as status:
                 if status == "applied":
                     return "skipped"
+                row_exists: Callable[[], bool] | None = None
                 if write_ahead:
-                    await self._attempts.write_ahead(session, context, existing=has_row, announced=announced)
-                if not fake:
-                    failure = await self._attempts.run_step(session, context, migration.apply)
+                    row_exists = await self._attempts.write_ahead(session, context, has_row, announced)
+                try:
+                    if not fake:
+                        failure = await self._attempts.run_step(session, context, migration.apply)
+                finally:
+                    existing = has_row if row_exists is None else row_exists()
                 if failure is None:
-                    await record(existing=write_ahead or has_row)
+                    await record(existing=existing)
             if failure is not None:
                 raise failure
         else:
             if write_ahead and not announced:
                 async with session.transaction():
-                    await self._attempts.write_ahead(session, context, existing=has_row)
+                    await self._attempts.write_ahead(session, context, has_row, in_transaction=False)
             elif write_ahead:
-                await self._attempts.write_ahead(session, context, existing=True, announced=True)
+                await self._attempts.write_ahead(session, context, True, announced=True, in_transaction=False)
             context._in_transaction = False
             await session.outside_transaction(lambda: migration.apply(context))
             async with session.transaction():

@@ -361,8 +361,7 @@ class VersionTable:
     ) -> list[DriverSQL]:
         now = utcnow()
         row = _row(base, status, statements_done, now, execution_ms, actor)
-        if announce is not None:
-            assert existing, "only a migration with a write-ahead row announces the next"
+        if announce is not None:  # the upsert inserts this row or updates it, as the case may be
             attempt = _row(announce, "failed", 0, now, 0, actor)
             values = {f"{key}_1": value for key, value in row.items()}
             values.update((f"{key}_2", value) for key, value in attempt.items())
@@ -378,6 +377,21 @@ class VersionTable:
             entry = (base.id or "", action, actor, execution_ms, base.checksum, now)
             statements.append(self._log_statement(connection, *entry))
         return statements
+
+    def attempt_statements(
+        self, connection: AsyncConnection, base: MigrationBase, actor: str, done: int, existing: bool
+    ) -> list[DriverSQL]:
+        """The statements that record an attempt at ``base`` as ``failed`` (a write-ahead row)."""
+        return self._record_statements(
+            connection,
+            base,
+            action=None,
+            execution_ms=0,
+            actor=actor,
+            status="failed",
+            statements_done=done,
+            existing=existing,
+        )
 
     async def set_statements_done(self, connection: AsyncConnection, migration_id: str, done: int) -> None:
         await self._run(connection, "set_done", {"mid": migration_id, "done": done})

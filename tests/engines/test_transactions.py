@@ -160,6 +160,70 @@ async def test_run_stopped_between_migrations_resumes(db: TestDatabase, make_mig
     assert rows == [("1_first", "applied"), ("2_second", "applied"), ("3_third", "applied")]
 
 
+DDL_WAYS = {
+    "execute_sql": 'await context.execute_sql("CREATE TABLE made (id INTEGER)")',
+    "connection": 'await context.connection.execute(sa.text("CREATE TABLE made (id INTEGER)"))',
+    "run_sync": 'await context.run_sync(lambda c: c.exec_driver_sql("CREATE TABLE made (id INTEGER)"))',
+}
+
+
+@pytest.mark.parametrize("way", sorted(DDL_WAYS))
+async def test_mysql_python_migration_is_on_record_before_its_ddl_commits(
+    mysql_db: TestDatabase, make_migrations: MakeDir, way: str
+) -> None:
+    """A Python migration's attempt row is written right before its first statement that commits
+    implicitly, however that statement is sent: by the time the table exists for another
+    connection, so does the row (a crash from then on leaves it on record)."""
+    directory = make_migrations(
+        {
+            "1_ddl.py": f"""\
+                import asyncio
+
+                import sqlalchemy as sa
+
+
+                async def up(context):
+                    await context.execute_sql("CREATE TABLE counted (id INTEGER)")
+                    await context.execute_sql("INSERT INTO counted (id) VALUES (1)")
+                    {DDL_WAYS[way]}
+                    await asyncio.sleep(1.5)
+            """
+        }
+    )
+    run = asyncio.ensure_future(Migrator(mysql_db.url, directories=[directory]).migrate())
+    seen = None
+    while not run.done() and seen is None:
+        if "made" in await mysql_db.tables():
+            seen = await mysql_db.fetch("SELECT id, status FROM uno_migrations")
+        await asyncio.sleep(0.05)
+    await run
+    assert seen == [("1_ddl", "failed")]
+    assert await mysql_db.fetch("SELECT id, status FROM uno_migrations") == [("1_ddl", "applied")]
+
+
+async def test_mysql_python_migration_without_ddl_is_atomic(
+    mysql_db: TestDatabase, make_migrations: MakeDir
+) -> None:
+    """Without a statement that commits implicitly, a failing Python migration leaves nothing: not
+    its rows, not a row of its attempt (only the log says it failed)."""
+    await mysql_db.execute("CREATE TABLE kept (id INTEGER)")
+    directory = make_migrations(
+        {
+            "1_dml.py": """\
+                async def up(context):
+                    await context.execute_sql("INSERT INTO kept (id) VALUES (1)")
+                    await context.execute_sql("UPDATE kept SET id = 2")
+                    raise ValueError("boom")
+            """
+        }
+    )
+    with pytest.raises(ExecutionError, match="ValueError: boom"):
+        await Migrator(mysql_db.url, directories=[directory]).migrate()
+    assert await mysql_db.fetch("SELECT id FROM kept") == []
+    assert await mysql_db.fetch("SELECT id FROM uno_migrations") == []
+    assert await mysql_db.fetch("SELECT migration_id, action FROM uno_migrations_log") == [("1_dml", "fail")]
+
+
 async def test_repair_forgets_a_failed_attempt(mysql_db: TestDatabase, make_migrations: MakeDir) -> None:
     db = mysql_db
     directory = make_migrations(FAILING_SQL)
