@@ -81,7 +81,8 @@ class Attempts:
         statements = self.version_table.attempt_statements(
             session.connection, migration.base, self.actor, context.resume_from, existing
         )
-        if not announced and (in_transaction is False or isinstance(migration, SQLMigration)):
+        lazy = in_transaction and not announced and not isinstance(migration, SQLMigration)
+        if not announced and not lazy:
             await session.adapter.execute_batch(session.connection, statements)
         if isinstance(migration, SQLMigration):
             connection, table = session.connection, self.version_table
@@ -90,9 +91,7 @@ class Attempts:
                 await table.set_statements_done(connection, migration.id, done)
 
             context.on_implicit_commit = progress
-        if announced or not in_transaction or isinstance(migration, SQLMigration):
-            return lambda: True
-        return _write_before_implicit_commit(session, statements, existing)
+        return _write_before_implicit_commit(session, statements, existing) if lazy else lambda: True
 
     async def record_failure(
         self, session: Session, migration: Migration, error: ExecutionError, ms: int

@@ -71,7 +71,7 @@ class Steps:
         started = time.perf_counter()
         try:
             outcome = None
-            if failed_row is None and not fake:
+            if failed_row is None and not fake and self._announced != migration.id:
                 outcome = await self._run_whole(session, migration, context)
             if outcome is None:
                 outcome = await self._run_steps(
@@ -145,11 +145,11 @@ class Steps:
             if failure is not None:
                 raise failure
         else:
-            if write_ahead and not announced:
+            if write_ahead:
                 async with session.transaction():
-                    await self._attempts.write_ahead(session, context, has_row, in_transaction=False)
-            elif write_ahead:
-                await self._attempts.write_ahead(session, context, True, announced=True, in_transaction=False)
+                    await self._attempts.write_ahead(
+                        session, context, has_row, announced, in_transaction=False
+                    )
             context._in_transaction = False
             await session.outside_transaction(lambda: migration.apply(context))
             async with session.transaction():
