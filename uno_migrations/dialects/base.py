@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..sql_params import bind_parameters
 from ..sql_script import Statement, split_statements
+
+if TYPE_CHECKING:
+    from sqlalchemy.pool import PoolProxiedConnection
 
 
 class RunLock(Protocol):
@@ -77,6 +80,26 @@ class DialectAdapter:
     transactional_ddl: ClassVar[bool] = True
     lock_per_migration: ClassVar[bool] = False
     announces_attempts: ClassVar[bool] = False
+    _raw: tuple[AsyncConnection, PoolProxiedConnection] | None = None
+
+    async def raw_connection(self, connection: AsyncConnection) -> PoolProxiedConnection:
+        """The pooled DBAPI connection under ``connection`` (``driver_connection`` is the driver's).
+
+        SQLAlchemy's ``get_raw_connection`` is a trip through its greenlet each time; the answer
+        is kept for as long as it is ``connection``'s and valid (closing or invalidating the
+        connection takes the DBAPI connection from it), so a run asks once, not per statement.
+        """
+        kept = self._raw
+        if (
+            kept is not None
+            and kept[0] is connection
+            and kept[1].is_valid
+            and kept[1].dbapi_connection is not None
+        ):
+            return kept[1]
+        raw = await connection.get_raw_connection()
+        self._raw = (connection, raw)
+        return raw
 
     def split(self, sql: str) -> list[Statement]:
         return split_statements(sql, self.name)

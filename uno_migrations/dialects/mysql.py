@@ -88,7 +88,7 @@ class MySQLAdapter(DialectAdapter):
         Errors become SQLAlchemy's DBAPIError, as on the portable path."""
         from pymysql.err import Error  # type: ignore[import-untyped]
 
-        raw = await connection.get_raw_connection()
+        raw = await self.raw_connection(connection)
         driver = raw.driver_connection
         if driver is None:
             return None

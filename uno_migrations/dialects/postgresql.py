@@ -45,6 +45,7 @@ def _inline(statement: DriverSQL) -> str | None:
         return None
     return _PLACEHOLDER.sub(lambda m: literals[int(m.group(1)) - 1] or "", sql)
 
+
 _HOLDER = text(
     "SELECT a.pid, a.usename, a.application_name, a.client_addr "
     "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
@@ -109,7 +110,7 @@ class PostgreSQLAdapter(DialectAdapter):
         SQLAlchemy begins asyncpg's transaction lazily, on the first statement, so it is begun
         here first, under the adapter's own lock. Without that adapter: None (the portable path).
         """
-        raw = await connection.get_raw_connection()
+        raw = await self.raw_connection(connection)
         adapted = raw.dbapi_connection
         start = getattr(adapted, "_start_transaction", None)
         mutex = getattr(adapted, "_execute_mutex", None)
@@ -139,7 +140,7 @@ class PostgreSQLAdapter(DialectAdapter):
         if connection.in_transaction() or script.check is not None or script.body is not None:
             return None
         record = [_inline(statement) for statement in script.record(ServerElapsed(0))]
-        raw = await connection.get_raw_connection()
+        raw = await self.raw_connection(connection)
         driver = raw.driver_connection
         if any(sql is None for sql in record) or driver is None or driver.is_in_transaction():
             return None

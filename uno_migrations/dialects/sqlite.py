@@ -34,7 +34,7 @@ class SQLiteAdapter(DialectAdapter):
     async def run_statement(self, connection: AsyncConnection, sql: str) -> None:
         # Straight to aiosqlite: one trip to its thread instead of SQLAlchemy's three (cursor,
         # execute, close). The transaction is the sqlite3 connection's own, so nothing is lost.
-        raw = await connection.get_raw_connection()
+        raw = await self.raw_connection(connection)
         cursor = await raw.driver_connection.execute(sql)  # type: ignore[union-attr]
         if cursor.description is not None:
             await cursor.close()
@@ -47,7 +47,7 @@ class SQLiteAdapter(DialectAdapter):
         takes aiosqlite's internal hook for it; without the hook, ``(False, None)``. sqlite3's
         errors become SQLAlchemy's DBAPIError, as on the portable path.
         """
-        raw = await connection.get_raw_connection()
+        raw = await self.raw_connection(connection)
         driver = raw.driver_connection
         submit = getattr(driver, "_execute", None)
         if driver is None or submit is None or not hasattr(type(driver), "_conn"):
