@@ -10,7 +10,7 @@ import getpass
 import logging
 import re
 import socket
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -30,11 +30,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.schema import CreateSchema
 from sqlalchemy.types import TypeEngine
 
+from .compiled import DriverStatement
 from .dialects import DialectAdapter, get_adapter
 from .dialects.base import DriverSQL, Script
 from .errors import ConfigurationError
@@ -107,35 +107,6 @@ def _aware(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
     return value
-
-
-@dataclass(frozen=True)
-class DriverStatement:
-    """A statement compiled once by SQLAlchemy for one dialect, to run on the driver itself.
-
-    ``names`` are the parameters in the order the driver takes them, ``processors`` the bind
-    processors of their types (SQLite stores datetimes as text, for instance): what SQLAlchemy
-    would do for each execution, done once.
-    """
-
-    sql: str
-    names: tuple[str, ...]
-    processors: tuple[Callable[[Any], Any] | None, ...]
-
-    @classmethod
-    def compile(cls, statement: Any, dialect: Dialect, keys: Sequence[str] | None = None) -> DriverStatement:
-        compiled = statement.compile(dialect=dialect, column_keys=None if keys is None else list(keys))
-        names = tuple(compiled.positiontup or ())
-        processors = tuple(
-            compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
-        )
-        return cls(compiled.string, names, processors)
-
-    def args(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
-        return tuple(
-            values[name] if process is None else process(values[name])
-            for name, process in zip(self.names, self.processors, strict=True)
-        )
 
 
 @dataclass(frozen=True)
