@@ -90,12 +90,7 @@ class DialectAdapter:
         connection takes the DBAPI connection from it), so a run asks once, not per statement.
         """
         kept = self._raw
-        if (
-            kept is not None
-            and kept[0] is connection
-            and kept[1].is_valid
-            and kept[1].dbapi_connection is not None
-        ):
+        if kept is not None and kept[0] is connection and kept[1].is_valid:
             return kept[1]
         raw = await connection.get_raw_connection()
         self._raw = (connection, raw)
