@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.engine import Connection, CursorResult, Row
+from sqlalchemy.engine import Connection, CursorResult, Row, result_tuple
 from sqlalchemy.exc import DBAPIError, ResourceClosedError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -19,6 +19,7 @@ from .errors import ExecutionError, MigrationError, ParameterError
 
 if TYPE_CHECKING:
     from .dialects import DialectAdapter
+    from .dialects.base import RowStream
     from .migration import Migration
     from .sql_script import Statement
 
@@ -211,6 +212,15 @@ class MigrationContext:
 
         async with self._reader() as reader:
             try:
+                stream = await self.adapter.open_stream(reader, bound, tuple(args))
+            except DBAPIError as exc:
+                self.statement_failed(exc, text)
+                raise
+            if stream is not None:
+                async for rows in self._stream(stream, text, batch_size):
+                    yield rows
+                return
+            try:
                 result = await reader.run_sync(open_cursor)
             except DBAPIError as exc:
                 self.statement_failed(exc, text)
@@ -225,6 +235,24 @@ class MigrationContext:
                 return
             finally:
                 await reader.run_sync(lambda _: result.close())
+
+    async def _stream(self, stream: RowStream, text: str, batch_size: int) -> AsyncIterator[list[Row[Any]]]:
+        """The batches of a query the adapter runs on its driver, as SQLAlchemy Rows."""
+        make_row: Callable[[Sequence[Any]], Row[Any]] | None = None
+        try:
+            while True:
+                try:
+                    rows = await stream.fetch(batch_size)
+                except DBAPIError as exc:
+                    self.statement_failed(exc, text)
+                    raise
+                if not rows:
+                    return
+                if make_row is None:
+                    make_row = result_tuple(list(stream.keys))
+                yield [make_row(row) for row in rows]
+        finally:
+            await stream.close()
 
     @asynccontextmanager
     async def _reader(self) -> AsyncIterator[AsyncConnection]:

@@ -1,4 +1,5 @@
-"""Adapters keep the driver connection they ask SQLAlchemy for, and only while it is the one."""
+"""Adapters keep the driver connection they ask SQLAlchemy for, and only while it is the one;
+they stream query results on the driver where they can."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 import pytest
 from conftest import TestDatabase
 from sqlalchemy import literal, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from uno_migrations.dialects import get_adapter
@@ -49,3 +51,29 @@ async def test_raw_connection_is_not_kept_past_an_invalidation(db: TestDatabase)
         fresh = await adapter.raw_connection(connection)
         assert fresh.driver_connection is not stale
         assert fresh.driver_connection is (await connection.get_raw_connection()).driver_connection
+
+
+async def test_streams_run_on_the_driver_on_sqlite_and_postgresql(db: TestDatabase) -> None:
+    adapter = get_adapter(db.engine.dialect.name)
+    async with db.engine.connect() as connection:
+        await connection.begin()
+        stream = await adapter.open_stream(connection, "SELECT 1 AS one, 'a' AS two UNION ALL SELECT 2, 'b'", ())
+        if db.dialect == "mysql":
+            # MySQL streams through SQLAlchemy, on a connection of its own (see Context.iterate).
+            assert stream is None
+            return
+        assert stream is not None
+        assert [tuple(row) for row in await stream.fetch(1)] == [(1, "a")]
+        assert list(stream.keys) == ["one", "two"]
+        assert [tuple(row) for row in await stream.fetch(5)] == [(2, "b")]
+        assert not await stream.fetch(5)
+        await stream.close()
+        with pytest.raises(DBAPIError, match="no_such_table"):
+            await adapter.open_stream(connection, "SELECT * FROM no_such_table", ())
+
+
+async def test_postgresql_streams_through_sqlalchemy_outside_a_transaction(pg_db: TestDatabase) -> None:
+    adapter = get_adapter("postgresql")
+    async with pg_db.engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        assert await adapter.open_stream(connection, "SELECT 1", ()) is None

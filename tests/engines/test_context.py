@@ -161,6 +161,59 @@ async def test_execute_many_iterate_and_core_statements(db: TestDatabase, make_m
     assert await db.scalar("SELECT email FROM items WHERE id = 3004") == "n4@x.org"
 
 
+async def test_iterate_gives_rows_stops_early_and_raises_database_errors(
+    db: TestDatabase, make_migrations: MakeDir
+) -> None:
+    await apply(
+        db,
+        make_migrations,
+        (
+            "1_stream.py",
+            '''
+            from sqlalchemy.engine import Row
+            from sqlalchemy.exc import DBAPIError
+
+            async def up(context):
+                await context.execute_sql("CREATE TABLE items (id INTEGER PRIMARY KEY, email VARCHAR(100))")
+                await context.execute_sql("CREATE TABLE outcome (what VARCHAR(20))")
+                await context.execute_many(
+                    "INSERT INTO items (id, email) VALUES ($1, $2)", [(i, f"u{i}@x.org") for i in range(1, 31)]
+                )
+                sizes, seen = [], []
+                async for batch in context.iterate("SELECT id, email AS mail FROM items ORDER BY id", batch_size=7):
+                    sizes.append(len(batch))
+                    for row in batch:
+                        assert isinstance(row, Row), type(row)
+                        assert row.mail == row._mapping["mail"] == row[1] == f"u{row.id}@x.org", row
+                        seen.append(tuple(row))
+                assert sizes == [7, 7, 7, 7, 2], sizes
+                assert seen == [(i, f"u{i}@x.org") for i in range(1, 31)], seen
+
+                async for batch in context.iterate("SELECT id FROM items WHERE id < $1", [0]):
+                    raise AssertionError(f"rows from an empty result: {batch}")
+
+                async for batch in context.iterate("SELECT id FROM items ORDER BY id", batch_size=5):
+                    assert [row.id for row in batch] == [1, 2, 3, 4, 5], batch
+                    break
+                await context.execute_sql("UPDATE items SET email = $1 WHERE id = $2", ["first@x.org", 1])
+                async for batch in context.iterate("SELECT email FROM items WHERE id = 1"):
+                    assert [row.email for row in batch] == ["first@x.org"], batch
+
+                async def probe():
+                    async for batch in context.iterate("SELECT id FROM no_such_table"):
+                        raise AssertionError(batch)
+
+                try:
+                    await context.execute_transaction(probe)
+                except DBAPIError:
+                    await context.execute_sql("INSERT INTO outcome (what) VALUES ('caught')")
+            ''',
+        ),
+    )
+    assert await db.fetch("SELECT what FROM outcome") == [("caught",)]
+    assert await db.scalar("SELECT email FROM items WHERE id = 1") == "first@x.org"
+
+
 async def test_execute_transaction_is_a_savepoint(db: TestDatabase, make_migrations: MakeDir) -> None:
     await apply(
         db,

@@ -22,6 +22,19 @@ class RunLock(Protocol):
     async def release(self) -> None: ...
 
 
+class RowStream(Protocol):
+    """An open query whose rows are read a batch at a time, straight from the driver."""
+
+    #: The column names (known once the query runs).
+    keys: Sequence[str]
+
+    async def fetch(self, size: int) -> Sequence[Sequence[Any]]:
+        """At most ``size`` more rows, as the driver gives them; empty at the end."""
+        ...
+
+    async def close(self) -> None: ...
+
+
 class NoLock:
     """For engines that lock per migration instead of per run."""
 
@@ -133,6 +146,14 @@ class DialectAdapter:
     async def fetch_all(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> Sequence[Any]:
         """Every row of a compiled query, as the driver returns them (indexable rows)."""
         return (await connection.exec_driver_sql(sql, args)).all()
+
+    async def open_stream(
+        self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]
+    ) -> RowStream | None:
+        """Run a query (in the driver's paramstyle) for reading a batch at a time on the driver,
+        without SQLAlchemy's result layer; None when this adapter cannot (the caller then
+        streams through SQLAlchemy). A failing query raises DBAPIError, as through SQLAlchemy."""
+        return None
 
     async def fetch_value(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> Any:
         """The first column of the first row of a compiled query, or None."""

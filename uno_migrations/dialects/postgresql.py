@@ -6,16 +6,17 @@ import asyncio
 import re
 import time
 import zlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..errors import LockTimeoutError
-from .base import DialectAdapter, DriverSQL, RunLock, Script, ServerElapsed, walk_causes
+from .base import DialectAdapter, DriverSQL, RowStream, RunLock, Script, ServerElapsed, walk_causes
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 _ELAPSED_MS = "(EXTRACT(EPOCH FROM clock_timestamp() - transaction_timestamp()) * 1000)::INTEGER"
@@ -65,6 +66,27 @@ class AdvisoryLock:
             # Closing the session would release the lock anyway; unlocking first keeps a pooled
             # connection from carrying it.
             await self.connection.close()
+
+
+class _PostgreSQLStream:
+    def __init__(self, cursor: Any, mutex: Any, dbapi_error: Callable[[Exception], BaseException]) -> None:
+        self.keys: Sequence[str] = ()
+        self._cursor = cursor
+        self._mutex = mutex
+        self._dbapi_error = dbapi_error
+
+    async def fetch(self, size: int) -> Sequence[Sequence[Any]]:
+        async with self._mutex:  # SQLAlchemy's guard against two calls at once on the connection
+            try:
+                rows = await self._cursor.fetch(size)
+            except Exception as exc:
+                raise self._dbapi_error(exc) from exc
+        if rows and not self.keys:
+            self.keys = list(rows[0].keys())
+        return rows  # type: ignore[no-any-return]
+
+    async def close(self) -> None:
+        """asyncpg closes the cursor's portal with the transaction."""
 
 
 class PostgreSQLAdapter(DialectAdapter):
@@ -175,6 +197,37 @@ class PostgreSQLAdapter(DialectAdapter):
             if driver is not None:
                 return list(await driver.fetch(sql, *args))
         return await super().fetch_all(connection, sql, args)
+
+    async def open_stream(
+        self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]
+    ) -> RowStream | None:
+        # An asyncpg cursor in the migration's transaction: each batch is one FETCH, and the
+        # rows come as asyncpg's records, without SQLAlchemy's buffering of them one by one.
+        raw = await self.raw_connection(connection)
+        adapted = raw.dbapi_connection
+        translate = getattr(type(adapted), "_handle_exception_no_connection", None)
+        mutex = getattr(adapted, "_execute_mutex", None)
+        if translate is None or mutex is None:
+            return None
+        dbapi = connection.dialect.loaded_dbapi
+
+        def dbapi_error(error: Exception) -> BaseException:
+            # The error SQLAlchemy raises for the same failure: DBAPIError (ProgrammingError, ...)
+            # around the dialect's own translation of asyncpg's.
+            try:
+                translate(dbapi, error)
+            except Exception as translated:
+                return DBAPIError.instance(sql, args, translated, dbapi.Error)
+            return error
+
+        async with self._driver(connection) as driver:
+            if driver is None or not driver.is_in_transaction():
+                return None  # outside a transaction asyncpg has no cursor
+            try:
+                cursor = await driver.cursor(sql, *args)
+            except Exception as exc:
+                raise dbapi_error(exc) from exc
+        return _PostgreSQLStream(cursor, mutex, dbapi_error)
 
     def error_position(self, error: BaseException) -> int | None:
         for cause in walk_causes(error):

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..errors import LockTimeoutError
-from .base import DialectAdapter, DriverSQL, Script, ScriptError
+from .base import DialectAdapter, DriverSQL, RowStream, Script, ScriptError
 
 
 class SQLiteAdapter(DialectAdapter):
@@ -116,11 +116,34 @@ class SQLiteAdapter(DialectAdapter):
         done, count = await self._on_thread(connection, lambda db: db.executemany(sql, rows).rowcount)
         return count if done else await super().execute_many(connection, sql, rows)
 
+    async def open_stream(
+        self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]
+    ) -> RowStream | None:
+        # sqlite3 steps through a query's rows as they are asked for: each batch is one trip
+        # to aiosqlite's thread, and the rows come as sqlite3 gives them.
+        done, cursor = await self._on_thread(connection, lambda db: db.execute(sql, args))
+        return _SQLiteStream(self, connection, cursor) if done else None
+
     def _raise_if_locked(self, error: BaseException) -> None:
         """The busy timeout ran out waiting for another connection's write lock."""
         if "locked" in str(error):
             holder = "another connection writing to this database"
             raise LockTimeoutError(self.lock_timeout, holder) from error
+
+
+class _SQLiteStream:
+    def __init__(self, adapter: SQLiteAdapter, connection: AsyncConnection, cursor: sqlite3.Cursor) -> None:
+        self.keys: Sequence[str] = [column[0] for column in cursor.description or ()]
+        self._adapter = adapter
+        self._connection = connection
+        self._cursor = cursor
+
+    async def fetch(self, size: int) -> Sequence[Sequence[Any]]:
+        _, rows = await self._adapter._on_thread(self._connection, lambda _db: self._cursor.fetchmany(size))
+        return rows or ()
+
+    async def close(self) -> None:
+        await self._adapter._on_thread(self._connection, lambda _db: self._cursor.close())
 
 
 class _StatementError(Exception):
