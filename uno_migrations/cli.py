@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import json
 import logging
 import time
@@ -87,7 +88,21 @@ def command(
 
 
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coroutine)
+    """Run a command's coroutine with what is alive before it frozen for the garbage collector.
+
+    What is alive now (the modules imported, SQLAlchemy's above all: some 50,000 objects) stays
+    alive through the run; frozen, the collector does not walk it again on each full collection,
+    which a run of thousands of migrations or a data migration of a million rows triggers dozens
+    of times. Unfrozen afterwards, so a process that calls the CLI in-process is left as it was;
+    a process that froze objects itself is left alone.
+    """
+    if gc.get_freeze_count():
+        return asyncio.run(coroutine)
+    gc.freeze()
+    try:
+        return asyncio.run(coroutine)
+    finally:
+        gc.unfreeze()
 
 
 # -- create ------------------------------------------------------------------------------------

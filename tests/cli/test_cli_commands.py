@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import re
 from collections.abc import Callable
@@ -392,3 +393,39 @@ async def test_lock_timeout_option_bounds_the_wait_for_another_run(
     negative = await cli.run("-u", db.url, "-d", str(directory), "migrate", "--lock-timeout", "-1")
     assert negative.exit_code == 1
     assert "--lock-timeout must be a finite number of seconds >= 0" in negative.stderr
+
+
+@only("sqlite")
+async def test_commands_run_with_what_was_alive_frozen_and_leave_the_collector_as_it_was(
+    db: TestDatabase, cli: Cli, make_migrations: Callable[..., Path]
+) -> None:
+    """The objects alive before a run (SQLAlchemy's modules) are frozen for the garbage collector
+    during it, so its full collections skip them; afterwards the process is as it was."""
+    make_migrations(
+        {
+            "1_frozen.py": """
+                import gc
+
+
+                async def up(context):
+                    await context.execute_sql("CREATE TABLE frozen (n INTEGER)")
+                    await context.execute_sql("INSERT INTO frozen (n) VALUES ($1)", [gc.get_freeze_count()])
+            """
+        },
+        name="migrations",
+    )
+    assert gc.get_freeze_count() == 0
+    result = await cli.run("-u", db.url, "migrate")
+    assert result.exit_code == 0, result.output
+    assert (await db.scalar("SELECT n FROM frozen")) > 10_000
+    assert gc.get_freeze_count() == 0
+
+    # A process that froze objects itself keeps those frozen (less any freed meanwhile), and
+    # nothing more.
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert (await cli.run("-u", db.url, "status")).exit_code == 0
+        assert frozen - 1_000 < gc.get_freeze_count() <= frozen
+    finally:
+        gc.unfreeze()
