@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import inspect as sa_inspect
@@ -104,7 +105,6 @@ class MigrationContext:
         self.migration = migration
         self.direction = direction
         self.dialect: str = adapter.name
-        self.logger = logging.getLogger(f"uno_migrations.migration.{migration.base.id}")
         self.statements_done = 0
         self.resume_from = resume_from
         #: The last statement that raised a database error (the error itself propagates as is).
@@ -113,6 +113,12 @@ class MigrationContext:
         #: migration's statement that will commit them, so the commit carries the count too.
         self.on_implicit_commit: Callable[[int], Awaitable[None]] | None = None
         self._in_transaction = in_transaction
+
+    @cached_property
+    def logger(self) -> logging.Logger:
+        """The migration's logger, ``uno_migrations.migration.<id>``; made when first used, so
+        the migrations that never log (every SQL one) register no logger."""
+        return logging.getLogger(f"uno_migrations.migration.{self.migration.base.id}")
 
     async def execute_sql(self, sql: str, params: Params = None) -> SQLResult:
         """Run one or several statements; return the last statement's result."""

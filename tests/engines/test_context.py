@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -385,3 +386,15 @@ async def test_execute_transaction_around_ddl(db: TestDatabase, make_migrations:
         ),
     )
     assert await db.fetch("SELECT id FROM made_in_savepoint") == [(1,)]
+
+
+async def test_a_migration_logger_is_made_only_when_used(db: TestDatabase, make_migrations: MakeDir) -> None:
+    await apply(
+        db,
+        make_migrations,
+        ("7_plain.sql", "CREATE TABLE plain (id INTEGER)"),
+        ("8_logs.py", 'async def up(context):\n    context.logger.info("hello")\n'),
+    )
+    registered = logging.root.manager.loggerDict
+    assert "uno_migrations.migration.7_plain" not in registered
+    assert "uno_migrations.migration.8_logs" in registered
