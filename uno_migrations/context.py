@@ -262,15 +262,21 @@ class MigrationContext:
 
     @asynccontextmanager
     async def _reader(self) -> AsyncIterator[AsyncConnection]:
-        if self.adapter.name != "mysql":
+        if self.adapter.name == "mysql":
+            # A MySQL connection cannot run the migration's UPDATEs while it streams a result, so
+            # the stream gets a connection of its own; READ UNCOMMITTED lets it see the rows the
+            # migration's still-open transaction wrote, without waiting on their locks.
+            async with self.connection.engine.connect() as reader:
+                await reader.execution_options(isolation_level="READ UNCOMMITTED")
+                yield reader
+        elif self.adapter.name == "postgresql" and not self._in_transaction:
+            # PostgreSQL keeps a cursor only inside a transaction, and a migration outside one
+            # (transactional = False) commits each statement as it runs: the stream gets a
+            # connection and a transaction of its own, which sees what the migration committed.
+            async with self.connection.engine.connect() as reader, reader.begin():
+                yield reader
+        else:
             yield self.connection
-            return
-        # A MySQL connection cannot run the migration's UPDATEs while it streams a result, so
-        # the stream gets a connection of its own; READ UNCOMMITTED lets it see the rows the
-        # migration's still-open transaction wrote, without waiting on their locks.
-        async with self.connection.engine.connect() as reader:
-            await reader.execution_options(isolation_level="READ UNCOMMITTED")
-            yield reader
 
     async def execute(self, statement: Any, parameters: Any = None) -> SQLResult:
         """Run a SQLAlchemy Core statement or DDL construct."""

@@ -215,6 +215,30 @@ async def test_iterate_gives_rows_stops_early_and_raises_database_errors(
     assert await db.scalar("SELECT email FROM items WHERE id = 1") == "first@x.org"
 
 
+async def test_iterate_in_a_migration_outside_a_transaction(db: TestDatabase, make_migrations: MakeDir) -> None:
+    """PostgreSQL keeps cursors only in a transaction: the stream gets one of its own there."""
+    await apply(
+        db,
+        make_migrations,
+        (
+            "1_outside.py",
+            '''
+            transactional = False
+
+            async def up(context):
+                await context.execute_sql("CREATE TABLE items (id INTEGER PRIMARY KEY, n INTEGER)")
+                await context.execute_many("INSERT INTO items (id, n) VALUES ($1, $2)", [(i, i) for i in range(10)])
+                sizes = []
+                async for batch in context.iterate("SELECT id, n FROM items ORDER BY id", batch_size=4):
+                    sizes.append(len(batch))
+                    await context.execute_many("UPDATE items SET n = $1 WHERE id = $2", [(n * 10, i) for i, n in batch])
+                assert sizes == [4, 4, 2], sizes
+            ''',
+        ),
+    )
+    assert await db.fetch("SELECT n FROM items ORDER BY id") == [(n * 10,) for n in range(10)]
+
+
 async def test_execute_transaction_is_a_savepoint(db: TestDatabase, make_migrations: MakeDir) -> None:
     await apply(
         db,
