@@ -326,4 +326,3 @@ class Migrator:
                             )
                             repaired.append(state.id)
                 return repaired
-
