@@ -8,6 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+#: How many ids or paths an error names before it says how many more there are.
+NAMED = 5
+
+
+def some(items: Sequence[str], limit: int = NAMED) -> str:
+    """``items`` joined with commas, at most ``limit`` of them, then how many more: an error stays
+    one readable line when it concerns thousands of migrations."""
+    if len(items) <= limit:
+        return ", ".join(items)
+    return f"{', '.join(items[:limit])} and {len(items) - limit} more"
+
 
 class MigrationError(Exception):
     """Root of every error raised by uno-migrations."""
@@ -81,7 +92,7 @@ class UnknownMigrationError(PlanningError):
         self.reference = reference
         self.matches = tuple(matches)
         if self.matches:
-            message = f"ambiguous migration id {reference!r}: matches {', '.join(self.matches)}"
+            message = f"ambiguous migration id {reference!r}: matches {some(self.matches)}"
         else:
             message = f"unknown migration id {reference!r}"
         super().__init__(message)
@@ -103,9 +114,10 @@ class ChecksumMismatchError(MigrationError):
 
     def __init__(self, problems: Sequence[tuple[str, str]]) -> None:
         self.problems = tuple(problems)
-        names = ", ".join(path for _, path in self.problems)
+        names = some([path for _, path in self.problems])
+        listed = " ('status' lists them all)" if len(self.problems) > NAMED else ""
         super().__init__(
-            f"applied migrations were modified since they were applied: {names}; "
+            f"applied migrations were modified since they were applied: {names}{listed}; "
             "restore the files or run 'repair' to accept the new content"
         )
 

@@ -189,3 +189,20 @@ async def test_bad_input_on_a_migrated_database_changes_nothing(db: TestDatabase
     _assert_one_line_error(result.stderr, "3_broken.py: syntax error")
     assert (await db.tables(), await db.fetch("SELECT id, checksum FROM uno_migrations")) == snapshot
     assert await db.fetch("SELECT seq, action FROM uno_migrations_log ORDER BY seq") == log
+
+
+async def test_many_modified_migrations_are_named_in_a_short_line(db: TestDatabase, cli: Cli, tmp_path: Path) -> None:
+    """Hundreds of changed files (a reformatted directory) still give one readable line."""
+    directory = tmp_path / "migrations"
+    files = {f"{i:03d}_t{i}.sql": f"CREATE TABLE t{i} (id INTEGER);\n" for i in range(1, 41)}
+    _write(directory, files)
+    assert (await cli.run("-u", db.url, "-d", str(directory), "migrate")).exit_code == 0
+    _write(directory, {name: "-- reformatted\n" + text for name, text in files.items()})
+    _write(directory, {"041_late.sql": "CREATE TABLE late (id INTEGER);\n"})
+    result = await cli.run("-u", db.url, "-d", str(directory), "migrate")
+    assert result.exit_code == 1
+    _assert_one_line_error(result.stderr, "001_t1.sql, ")
+    line = result.stderr.strip()
+    assert "005_t5.sql and 35 more ('status' lists them all); restore the files or run 'repair'" in line, line
+    assert "006_t6.sql" not in line
+    assert "late" not in await db.tables()
