@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 
 from common import ENGINES, TOOLS, Sizes, Table, fmt_mb, fmt_ratio, fmt_seconds
-from startup import CASES
+from startup import CASES, NO_ENGINE
 from tools import MARK_METHODS
 from workloads import SCALE_LABELS, Result
 
@@ -121,14 +121,23 @@ def data_table(results: Sequence[Result]) -> Table:
 
 def startup_table(results: Sequence[Result]) -> Table:
     table = Table(
-        "W4 start-up: cold processes on SQLite (median)",
-        ["tool", "command", "seconds", "runs", "peak RSS MB"],
+        "W4 start-up: cold processes (median)",
+        ["engine", "tool", "command", "seconds", "runs", "peak RSS MB"],
     )
-    for tool, case, _ in CASES:
-        r = find(results, workload="W4", tool=tool, case=case)
-        if r:
-            table.rows.append([tool, case, fmt_seconds(r.seconds), str(r.runs), fmt_mb(r.rss_mb)])
+    for engine in (NO_ENGINE, *ENGINES):
+        for tool, case, _ in CASES:
+            r = find(results, workload="W4", engine=engine, tool=tool, case=case)
+            if r:
+                row = [engine, tool, case, fmt_seconds(r.seconds), str(r.runs), fmt_mb(r.rss_mb)]
+                table.rows.append(row)
+    table.notes.append(f"engine {NO_ENGINE}: the command touches no database")
     return table
+
+
+def _startup_ratio(results: Sequence[Result], engine: str, uno_case: str, alembic_case: str) -> float | None:
+    uno = find(results, workload="W4", engine=engine, tool="uno", case=uno_case)
+    alembic = find(results, workload="W4", engine=engine, tool="alembic", case=alembic_case)
+    return ratio(uno, alembic)
 
 
 def _target(
@@ -192,6 +201,10 @@ def targets_table(results: Sequence[Result], sizes: Sizes) -> Table:
             " MB",
             True,
         )
+        startup = _startup_ratio(results, engine, "status (empty)", "current (empty)")
+        _target(rows, "W4 uno status (empty) below alembic current", engine, startup, 1.0, "x", True)
+    helps = _startup_ratio(results, NO_ENGINE, "--help", "--help")
+    _target(rows, "W4 uno --help below alembic --help", NO_ENGINE, helps, 1.0, "x", True)
     if sizes.name != "full":
         table.notes.append("small sizes: the targets are meant for --sizes full; these are not meaningful")
     return table

@@ -205,9 +205,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if "W3" in args.workloads:
                     log(f"W3 {engine}")
                     results += w3_data(server, sizes, args.repeat, big=engine in args.million)
-            if "W4" in args.workloads:
-                log("W4 sqlite")
-                results += w4_startup(sizes, args.repeat)
+            for index, (engine, server) in enumerate(servers.items()):
+                if "W4" in args.workloads:
+                    log(f"W4 {engine}")
+                    results += w4_startup(server, sizes, args.repeat, without_database=index == 0)
         except BenchmarkError as exc:
             log(f"error: {exc}")
             return 1

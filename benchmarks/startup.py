@@ -1,4 +1,5 @@
-"""W4: start-up of the command line, cold processes, on SQLite."""
+"""W4: start-up of the command line, cold processes: ``--help`` once, and the commands that
+connect (``status`` on an empty directory and the like) on each engine."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ import tools
 from common import Series, Sizes, executable, log, temp_dir
 from databases import Database, Server, fresh_database
 from workloads import Result, timed
+
+#: The engine of the cases that touch no database.
+NO_ENGINE = "-"
 
 #: (tool, case, needs a database) in the order they are run and shown.
 CASES = (
@@ -28,7 +32,7 @@ Command = Callable[[Database | None], list[str]]
 
 
 def commands(root: Path) -> dict[tuple[str, str], Command]:
-    """The command of each case, given a fresh SQLite database when the case needs one."""
+    """The command of each case, given a fresh database when the case needs one."""
     empty = root / "migrations"
     empty.mkdir()
     project = data.alembic_project(root, 0)
@@ -53,16 +57,17 @@ def commands(root: Path) -> dict[tuple[str, str], Command]:
     }
 
 
-def w4_startup(sizes: Sizes, repeat: int) -> list[Result]:
-    """Median of several cold processes per case (after one untimed warm-up run of each)."""
+def w4_startup(server: Server, sizes: Sizes, repeat: int, without_database: bool) -> list[Result]:
+    """Median of several cold processes per case (after one untimed warm-up run of each): the
+    cases that connect, on ``server``'s engine; with ``without_database``, the others too."""
     runs = max(sizes.startup_runs, 3 * repeat) if sizes.warm_up else sizes.startup_runs
     first = 1 if sizes.warm_up else 0
+    cases = [(tool, case, db) for tool, case, db in CASES if db or without_database]
     with temp_dir("w4") as root:
-        server = Server("sqlite", directory=root)
         table = commands(root)
-        series = {case: Series() for case in table}
+        series = {(tool, case): Series() for tool, case, _ in cases}
         for index in range(runs + first):
-            for tool, case, needs_db in CASES:
+            for tool, case, needs_db in cases:
                 if needs_db:
                     with fresh_database(server, "w4") as database:
                         result = timed(table[tool, case](database), root)
@@ -70,6 +75,9 @@ def w4_startup(sizes: Sizes, repeat: int) -> list[Result]:
                     result = timed(table[tool, case](None), root)
                 if index >= first:  # with warm-up, the first round only warms caches
                     series[tool, case].add(result)
-        for (tool, case), one in series.items():
-            log(f"  W4 {tool} {case}: {one.median:.3f} s")
-        return [Result("W4", "sqlite", tool, case, 0, series[tool, case]) for tool, case, _ in CASES]
+        results = []
+        for tool, case, needs_db in cases:
+            engine = server.engine if needs_db else NO_ENGINE
+            log(f"  W4 {engine} {tool} {case}: {series[tool, case].median:.3f} s")
+            results.append(Result("W4", engine, tool, case, 0, series[tool, case]))
+        return results
