@@ -14,9 +14,9 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Column, MetaData, String, Table, inspect, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from uno_migrations.connection import async_url, mask_url
 from uno_migrations.migration import Migration, MigrationBase
@@ -27,6 +27,9 @@ from uno_migrations.version_table import validate_identifier
 
 from .errors import AdoptError
 from .source import AlembicSource
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 DEFAULT_VERSION_TABLE = "alembic_version"
 

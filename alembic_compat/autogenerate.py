@@ -19,7 +19,7 @@ import textwrap
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from alembic.autogenerate import produce_migrations, render_python_code
 from alembic.autogenerate.api import AutogenContext
@@ -28,14 +28,18 @@ from alembic.operations.ops import DowngradeOps, UpgradeOps
 from alembic.runtime.migration import MigrationContext as AlembicContext
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from uno_migrations.aio import is_async_connection, is_async_engine
 from uno_migrations.connection import create_engine
 from uno_migrations.errors import ConfigurationError, MigrationError
 from uno_migrations.runner import Bind
 from uno_migrations.templates import slugify
 
 from .adopt import DEFAULT_VERSION_TABLE
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 #: uno's default version tables and Alembic's: never part of an application's schema.
 IGNORED_TABLES = frozenset({"uno_migrations", "uno_migrations_log", DEFAULT_VERSION_TABLE})
@@ -162,9 +166,9 @@ async def difference(
     bind: Bind, metadata: MetaData, ignore: Collection[str] = IGNORED_TABLES
 ) -> Difference | None:
     """:func:`compare` on an async engine, connection or URL."""
-    if isinstance(bind, AsyncConnection):
-        return await bind.run_sync(compare, metadata, ignore)
-    engine = bind if isinstance(bind, AsyncEngine) else create_engine(bind)
+    if is_async_connection(bind):
+        return await cast("AsyncConnection", bind).run_sync(compare, metadata, ignore)
+    engine = cast("AsyncEngine", bind) if is_async_engine(bind) else create_engine(cast("str | URL", bind))
     try:
         async with engine.connect() as connection:
             return await connection.run_sync(compare, metadata, ignore)

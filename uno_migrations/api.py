@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from .aio import is_async_engine
 from .report import RunReport
 from .runner import Bind, Directories, Migrator
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 async def migrate(bind: Bind, directories: Directories = "migrations", **options: Any) -> RunReport:
@@ -35,9 +38,9 @@ def migrate_sync(bind: Bind | Engine, directories: Directories = "migrations", *
         try:
             return await migrate(bind, directories, **options)
         finally:
-            if isinstance(bind, AsyncEngine):
+            if is_async_engine(bind):
                 # Pooled connections belong to this call's event loop; don't leave them behind.
-                await bind.dispose()
+                await cast("AsyncEngine", bind).dispose()
 
     try:
         asyncio.get_running_loop()

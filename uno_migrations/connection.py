@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
+from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from . import aio
 from .errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 #: backend name -> (async driver, the backend name SQLAlchemy should see)
 ASYNC_DRIVERS = {
@@ -66,5 +71,9 @@ def async_url(url: str | URL) -> URL:
 
 
 def create_engine(url: str | URL) -> AsyncEngine:
-    """An engine for one migration run: async driver, no pooling (a run holds few connections)."""
-    return create_async_engine(async_url(url), poolclass=NullPool)
+    """An engine for one migration run: async driver, no pooling (a run holds few connections).
+
+    It is SQLAlchemy's own engine on the async driver, awaited through :mod:`.aio` rather than
+    ``AsyncEngine``, whose module imports SQLAlchemy's ORM.
+    """
+    return aio.create(create_sync_engine(async_url(url), poolclass=NullPool))

@@ -12,13 +12,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Connection, CursorResult, Row, result_tuple
 from sqlalchemy.exc import DBAPIError, ResourceClosedError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from .aio import async_connection
 from .connection import mask_secrets
 from .dialects.base import driver_message
 from .errors import ExecutionError, MigrationError, ParameterError
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
     from .dialects import DialectAdapter
     from .dialects.base import RowStream
     from .migration import Migration
@@ -100,7 +102,7 @@ class MigrationContext:
         in_transaction: bool = True,
         resume_from: int = 0,
     ) -> None:
-        self.connection = connection
+        self._connection = connection
         self.adapter = adapter
         self.migration = migration
         self.direction = direction
@@ -113,6 +115,11 @@ class MigrationContext:
         #: migration's statement that will commit them, so the commit carries the count too.
         self.on_implicit_commit: Callable[[int], Awaitable[None]] | None = None
         self._in_transaction = in_transaction
+
+    @property
+    def connection(self) -> AsyncConnection:
+        """The migration's connection, as SQLAlchemy's ``AsyncConnection`` (in its transaction)."""
+        return async_connection(self._connection)
 
     @cached_property
     def logger(self) -> logging.Logger:
@@ -152,7 +159,7 @@ class MigrationContext:
                 recorded = self.statements_done
             self.log_statement(self.statements_done, statement.text)
             try:
-                await self.adapter.run_statement(self.connection, statement.text)
+                await self.adapter.run_statement(self._connection, statement.text)
             except Exception as exc:
                 self.statement_failed(exc, statement.text, first_line + statement.line - 1)
                 raise
@@ -162,9 +169,10 @@ class MigrationContext:
         try:
             if params:
                 bound, args = self.adapter.bind(sql, params)
-                result = await self.connection.exec_driver_sql(bound, args)
+                result = await self._connection.exec_driver_sql(bound, args)
             else:
-                result = await self.connection.exec_driver_sql(sql, execution_options={"no_parameters": True})
+                options = {"no_parameters": True}
+                result = await self._connection.exec_driver_sql(sql, execution_options=options)
         except DBAPIError as exc:
             self.statement_failed(exc, sql)
             raise
@@ -193,7 +201,7 @@ class MigrationContext:
             else:
                 args = [tuple(row[i] for i in positions) for row in rows]
         try:
-            count = await self.adapter.execute_many(self.connection, bound, args)
+            count = await self.adapter.execute_many(self._connection, bound, args)
         except DBAPIError as exc:
             self.statement_failed(exc, text)
             raise
@@ -266,22 +274,22 @@ class MigrationContext:
             # A MySQL connection cannot run the migration's UPDATEs while it streams a result, so
             # the stream gets a connection of its own; READ UNCOMMITTED lets it see the rows the
             # migration's still-open transaction wrote, without waiting on their locks.
-            async with self.connection.engine.connect() as reader:
+            async with self._connection.engine.connect() as reader:
                 await reader.execution_options(isolation_level="READ UNCOMMITTED")
                 yield reader
         elif self.adapter.name == "postgresql" and not self._in_transaction:
             # PostgreSQL keeps a cursor only inside a transaction, and a migration outside one
             # (transactional = False) commits each statement as it runs: the stream gets a
             # connection and a transaction of its own, which sees what the migration committed.
-            async with self.connection.engine.connect() as reader, reader.begin():
+            async with self._connection.engine.connect() as reader, reader.begin():
                 yield reader
         else:
-            yield self.connection
+            yield self._connection
 
     async def execute(self, statement: Any, parameters: Any = None) -> SQLResult:
         """Run a SQLAlchemy Core statement or DDL construct."""
         try:
-            result = await self.connection.execute(statement, parameters)
+            result = await self._connection.execute(statement, parameters)
         except DBAPIError as exc:
             self.statement_failed(exc, str(statement))
             raise
@@ -303,30 +311,30 @@ class MigrationContext:
     async def execute_transaction(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         """Run ``fn`` atomically: a savepoint inside the migration's transaction, else a transaction."""
         if self._in_transaction:
-            async with self.adapter.savepoint(self.connection):
+            async with self.adapter.savepoint(self._connection):
                 return await fn(*args, **kwargs)
-        await self.connection.commit()
-        await self.connection.execution_options(isolation_level=self._default_isolation())
+        await self._connection.commit()
+        await self._connection.execution_options(isolation_level=self._default_isolation())
         try:
-            async with self.connection.begin():
-                await self.adapter.begin(self.connection)
+            async with self._connection.begin():
+                await self.adapter.begin(self._connection)
                 self._in_transaction = True
                 try:
                     return await fn(*args, **kwargs)
                 finally:
                     self._in_transaction = False
         finally:
-            await self.connection.execution_options(isolation_level="AUTOCOMMIT")
+            await self._connection.execution_options(isolation_level="AUTOCOMMIT")
 
     def _default_isolation(self) -> str:
-        return str(self.connection.dialect.default_isolation_level)
+        return str(self._connection.dialect.default_isolation_level)
 
     async def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
         """Call ``fn(sync_connection, *args)`` with a synchronous SQLAlchemy Connection."""
-        return await self.connection.run_sync(fn, *args)
+        return await self._connection.run_sync(fn, *args)
 
     async def has_table(self, name: str, schema: str | None = None) -> bool:
-        return await self.connection.run_sync(lambda c: sa_inspect(c).has_table(name, schema=schema))
+        return await self._connection.run_sync(lambda c: sa_inspect(c).has_table(name, schema=schema))
 
     async def has_column(self, table: str, column: str, schema: str | None = None) -> bool:
         def check(sync: Connection) -> bool:
@@ -335,10 +343,10 @@ class MigrationContext:
                 return False
             return any(c["name"] == column for c in inspector.get_columns(table, schema=schema))
 
-        return await self.connection.run_sync(check)
+        return await self._connection.run_sync(check)
 
     async def has_index(self, table: str, index: str, schema: str | None = None) -> bool:
-        return await self.connection.run_sync(lambda c: sa_inspect(c).has_index(table, index, schema=schema))
+        return await self._connection.run_sync(lambda c: sa_inspect(c).has_index(table, index, schema=schema))
 
 
 def execution_error(migration: Migration, exc: BaseException, context: MigrationContext) -> ExecutionError:

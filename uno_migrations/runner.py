@@ -6,10 +6,11 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING, Union, cast
 
 from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from .aio import is_async_connection, is_async_engine
 from .connection import async_url, mask_url
 from .dialects import get_adapter
 from .errors import (
@@ -28,9 +29,12 @@ from .status import migration_states, problems
 from .steps import Steps, resume_point
 from .version_table import AppliedMigration, LogEntry, VersionTable, current_actor
 
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
 log = logging.getLogger(__name__)
 
-Bind = AsyncEngine | AsyncConnection | str | URL
+Bind = Union["AsyncEngine", "AsyncConnection", str, URL]
 Directories = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 Listener = Callable[[MigrationEvent], None]
 
@@ -67,10 +71,10 @@ class Migrator:
         self._connection: AsyncConnection | None = None
         if isinstance(bind, (str, URL)):
             self._url = async_url(bind)
-        elif isinstance(bind, AsyncEngine):
-            self._engine = bind
-        elif isinstance(bind, AsyncConnection):
-            self._connection = bind
+        elif is_async_engine(bind):
+            self._engine = cast("AsyncEngine", bind)
+        elif is_async_connection(bind):
+            self._connection = cast("AsyncConnection", bind)
         else:
             raise MigrationError(
                 f"Migrator needs an AsyncEngine, an AsyncConnection or a URL, not {type(bind).__name__}"

@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from .aio import is_async_connection, is_async_engine
 from .connection import create_engine, mask_secrets, mask_url
 from .dialects import DialectAdapter, driver_message, get_adapter
 from .dialects.base import DriverSQL
 from .errors import DatabaseConnectionError
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 
 @dataclass
@@ -72,11 +75,12 @@ async def open_session(
     bind: AsyncEngine | AsyncConnection | URL, lock_timeout: float
 ) -> AsyncIterator[Session]:
     """A session on ``bind``; an engine made from a URL is disposed of afterwards."""
-    if isinstance(bind, AsyncConnection):
-        adapter = get_adapter(bind.dialect.name)
-        yield Session(bind, bind.engine, adapter, bind.in_transaction())
+    if is_async_connection(bind):
+        given = cast("AsyncConnection", bind)
+        adapter = get_adapter(given.dialect.name)
+        yield Session(given, given.engine, adapter, given.in_transaction())
         return
-    engine = bind if isinstance(bind, AsyncEngine) else create_engine(bind)
+    engine = cast("AsyncEngine", bind) if is_async_engine(bind) else create_engine(cast(URL, bind))
     try:
         try:
             connection = await engine.connect()

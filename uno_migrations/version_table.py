@@ -13,7 +13,7 @@ import socket
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Column,
@@ -30,7 +30,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.schema import CreateSchema
 from sqlalchemy.types import TypeEngine
 
@@ -39,6 +38,9 @@ from .dialects import DialectAdapter, get_adapter
 from .dialects.base import DriverSQL, Script
 from .errors import ConfigurationError
 from .migration import MigrationBase
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 #: The version table's statements, as they go to the driver (``-vvv`` shows them).
 sql_log = logging.getLogger("uno_migrations.sql")

@@ -1,0 +1,92 @@
+"""A run opened from a URL connects without SQLAlchemy's asyncio extension (and the ORM it
+imports); a migration's ``context.connection`` is still SQLAlchemy's ``AsyncConnection``, in the
+migration's own transaction."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import TestDatabase
+
+from uno_migrations import ExecutionError, Migrator
+
+MakeDir = Callable[..., Path]
+
+SHARED = """
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+async def up(context):
+    connection = context.connection
+    assert isinstance(connection, AsyncConnection), type(connection)
+    assert context.connection is connection
+    assert connection.dialect.name in ("postgresql", "mysql", "sqlite")
+    await connection.execute(text("INSERT INTO shared (id) VALUES (1)"))
+    seen = await (await context.execute_sql("SELECT id FROM shared")).fetchall()
+    assert [tuple(row) for row in seen] == [(1,)], seen
+    await context.execute_sql("INSERT INTO shared (id) VALUES ($1)", [2])
+    both = await connection.execute(text("SELECT count(*) FROM shared"))
+    assert both.scalar() == 2
+    {ending}
+"""
+
+
+async def test_context_connection_is_an_async_connection_in_the_migration_transaction(
+    db: TestDatabase, make_migrations: MakeDir
+) -> None:
+    table = {"1_table.sql": "CREATE TABLE shared (id INTEGER);\n"}
+    failing = make_migrations({**table, "2_fails.py": SHARED.format(ending='raise RuntimeError("stop")')})
+    with pytest.raises(ExecutionError, match="stop"):
+        await Migrator(db.url, directories=[failing]).migrate()
+    # What the migration wrote through either connection went with its transaction.
+    assert await db.fetch("SELECT id FROM shared") == []
+
+    passing = make_migrations({**table, "2_fails.py": SHARED.format(ending="")}, name="passing")
+    await Migrator(db.url, directories=[passing]).migrate()
+    assert sorted(await db.fetch("SELECT id FROM shared")) == [(1,), (2,)]
+
+
+PROBE = """
+import sys
+from uno_migrations.cli import main
+for args in {runs!r}:
+    try:
+        main(args)
+    except SystemExit as exc:
+        assert not exc.code, (args, exc.code)
+print(" ".join(name for name in ("sqlalchemy.ext.asyncio", "sqlalchemy.orm") if name in sys.modules))
+"""
+
+
+def test_a_run_from_the_command_line_does_not_import_the_asyncio_extension(
+    db: TestDatabase, make_migrations: MakeDir, tmp_path: Path
+) -> None:
+    directory = make_migrations(
+        {
+            "1_table.sql": "CREATE TABLE quiet (id INTEGER);\n",
+            "2_rows.py": 'async def up(context):\n    await context.execute_sql("INSERT INTO quiet (id) VALUES (1)")\n',
+        }
+    )
+    base = ["-q", "-u", db.url, "-d", str(directory)]
+    runs = [[*base, "migrate"], [*base, "status"]]
+    probe = textwrap.dedent(PROBE.format(runs=runs))
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "", f"imported: {done.stdout.strip()}"
+
+
+def test_the_alembic_bridge_does_not_import_the_asyncio_extension() -> None:
+    probe = "import sys, alembic_compat; print('sqlalchemy.ext.asyncio' in sys.modules, 'sqlalchemy.orm' in sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "False"]
