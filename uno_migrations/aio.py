@@ -1,6 +1,6 @@
 """Awaitable access to SQLAlchemy connections for a run, without SQLAlchemy's asyncio extension.
 
-``sqlalchemy.ext.asyncio`` imports SQLAlchemy's ORM along with its session classes, about a fifth
+``sqlalchemy.ext.asyncio`` imports SQLAlchemy's ORM along with its session classes, about a quarter
 of what a command takes to start. A run opened from a URL therefore talks to the database through
 the two small classes here: each call awaits SQLAlchemy's own synchronous ``Engine`` or
 ``Connection`` (made on the async driver) through SQLAlchemy's greenlet bridge,
