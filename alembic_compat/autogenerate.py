@@ -27,9 +27,9 @@ from alembic.operations import ops
 from alembic.operations.ops import DowngradeOps, UpgradeOps
 from alembic.runtime.migration import MigrationContext as AlembicContext
 from sqlalchemy import MetaData
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import URL, Connection
 
-from uno_migrations.aio import is_async_connection, is_async_engine
+from uno_migrations.aio import is_async_connection
 from uno_migrations.connection import create_engine
 from uno_migrations.errors import ConfigurationError, MigrationError
 from uno_migrations.runner import Bind
@@ -38,8 +38,7 @@ from uno_migrations.templates import slugify
 from .adopt import DEFAULT_VERSION_TABLE
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import URL
-    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 #: uno's default version tables and Alembic's: never part of an application's schema.
 IGNORED_TABLES = frozenset({"uno_migrations", "uno_migrations_log", DEFAULT_VERSION_TABLE})
@@ -167,8 +166,8 @@ async def difference(
 ) -> Difference | None:
     """:func:`compare` on an async engine, connection or URL."""
     if is_async_connection(bind):
-        return await cast("AsyncConnection", bind).run_sync(compare, metadata, ignore)
-    engine = cast("AsyncEngine", bind) if is_async_engine(bind) else create_engine(cast("str | URL", bind))
+        return await bind.run_sync(compare, metadata, ignore)
+    engine = create_engine(bind) if isinstance(bind, (str, URL)) else cast("AsyncEngine", bind)
     try:
         async with engine.connect() as connection:
             return await connection.run_sync(compare, metadata, ignore)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar, cast
 
 from sqlalchemy.util.concurrency import greenlet_spawn
 
@@ -28,14 +28,14 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-def is_async_engine(value: object) -> bool:
+def is_async_engine(value: object) -> TypeGuard[AsyncEngine]:
     """An ``AsyncEngine`` (SQLAlchemy's, which a caller can only have if it imported the
     extension) or this module's :class:`Engine`."""
     extension = sys.modules.get("sqlalchemy.ext.asyncio")
     return isinstance(value, Engine) or (extension is not None and isinstance(value, extension.AsyncEngine))
 
 
-def is_async_connection(value: object) -> bool:
+def is_async_connection(value: object) -> TypeGuard[AsyncConnection]:
     """An ``AsyncConnection`` or this module's :class:`Connection`."""
     extension = sys.modules.get("sqlalchemy.ext.asyncio")
     return isinstance(value, Connection) or (
@@ -143,9 +143,6 @@ class Connection:
     async def close(self) -> None:
         await greenlet_spawn(self.sync_connection.close)
 
-    async def invalidate(self, exception: BaseException | None = None) -> None:
-        await greenlet_spawn(self.sync_connection.invalidate, exception)
-
     async def execution_options(self, **options: Any) -> Connection:
         await greenlet_spawn(self.sync_connection.execution_options, **options)
         return self
@@ -153,16 +150,10 @@ class Connection:
     async def get_raw_connection(self) -> Any:
         return await greenlet_spawn(getattr, self.sync_connection, "connection")
 
-    async def __aenter__(self) -> Connection:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
 
 class _Transaction:
-    """``await connection.begin()`` or ``async with connection.begin():`` (commits, or rolls back
-    on an exception), as ``AsyncTransaction``."""
+    """``async with connection.begin():`` (or ``begin_nested()``): commits, or rolls back on an
+    exception, as ``AsyncTransaction`` does."""
 
     def __init__(self, connection: Connection, nested: bool) -> None:
         self.connection = connection
@@ -174,20 +165,11 @@ class _Transaction:
         self.sync = await greenlet_spawn(sync.begin_nested if self.nested else sync.begin)
         return self
 
-    def __await__(self) -> Generator[Any, None, _Transaction]:
-        return self._begin().__await__()
-
     async def __aenter__(self) -> _Transaction:
         return await self._begin()
 
     async def __aexit__(self, kind: Any, value: Any, traceback: Any) -> None:
         await greenlet_spawn(self.sync.__exit__, kind, value, traceback)
-
-    async def commit(self) -> None:
-        await greenlet_spawn(self.sync.commit)
-
-    async def rollback(self) -> None:
-        await greenlet_spawn(self.sync.rollback)
 
 
 def create(sync_engine: SyncEngine) -> AsyncEngine:

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
 from .aio import is_async_engine
 from .report import RunReport
 from .runner import Bind, Directories, Migrator
-
-if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 async def migrate(bind: Bind, directories: Directories = "migrations", **options: Any) -> RunReport:
@@ -40,7 +37,7 @@ def migrate_sync(bind: Bind | Engine, directories: Directories = "migrations", *
         finally:
             if is_async_engine(bind):
                 # Pooled connections belong to this call's event loop; don't leave them behind.
-                await cast("AsyncEngine", bind).dispose()
+                await bind.dispose()
 
     try:
         asyncio.get_running_loop()

@@ -6,7 +6,7 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Union, cast
+from typing import TYPE_CHECKING, Union
 
 from sqlalchemy.engine import URL
 
@@ -72,9 +72,9 @@ class Migrator:
         if isinstance(bind, (str, URL)):
             self._url = async_url(bind)
         elif is_async_engine(bind):
-            self._engine = cast("AsyncEngine", bind)
+            self._engine = bind
         elif is_async_connection(bind):
-            self._connection = cast("AsyncConnection", bind)
+            self._connection = bind
         else:
             raise MigrationError(
                 f"Migrator needs an AsyncEngine, an AsyncConnection or a URL, not {type(bind).__name__}"

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy.engine import URL
 
-from .aio import is_async_connection, is_async_engine
+from .aio import is_async_connection
 from .connection import create_engine, mask_secrets, mask_url
 from .dialects import DialectAdapter, driver_message, get_adapter
 from .dialects.base import DriverSQL
@@ -76,11 +76,10 @@ async def open_session(
 ) -> AsyncIterator[Session]:
     """A session on ``bind``; an engine made from a URL is disposed of afterwards."""
     if is_async_connection(bind):
-        given = cast("AsyncConnection", bind)
-        adapter = get_adapter(given.dialect.name)
-        yield Session(given, given.engine, adapter, given.in_transaction())
+        adapter = get_adapter(bind.dialect.name)
+        yield Session(bind, bind.engine, adapter, bind.in_transaction())
         return
-    engine = cast("AsyncEngine", bind) if is_async_engine(bind) else create_engine(cast(URL, bind))
+    engine = create_engine(bind) if isinstance(bind, URL) else cast("AsyncEngine", bind)
     try:
         try:
             connection = await engine.connect()
