@@ -64,8 +64,10 @@ class AlembicRevision(Migration):
         await self._run(context, "downgrade")
 
     def _sync_apply(self, context: MigrationContext) -> Callable[[Connection], None]:
-        """``upgrade()`` on a synchronous connection: where the adapter can, it runs on the
-        driver's own thread, with the lock, the re-check and the version rows (SQLite)."""
+        """``upgrade()`` on a synchronous connection, for an adapter that runs it whole with the
+        version rows: on the driver's own thread with the lock and the re-check (SQLite), or in
+        one call through SQLAlchemy's greenlet between a BEGIN and a COMMIT of its own
+        (PostgreSQL)."""
         step, environment = self.module.upgrade, self.directory.environment
 
         def upgrade(connection: Connection) -> None:

@@ -14,9 +14,10 @@ same synchronous connection (see :func:`async_connection`).
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Generator
+from collections.abc import Awaitable, Callable, Generator
 from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar, cast
 
+from sqlalchemy.util import concurrency
 from sqlalchemy.util.concurrency import greenlet_spawn
 
 if TYPE_CHECKING:
@@ -26,6 +27,15 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 T = TypeVar("T")
+
+#: SQLAlchemy's ``await_`` (``await_only`` before 2.1; that name goes in 2.2).
+_await: Callable[[Awaitable[Any]], Any] = getattr(concurrency, "await_", None) or concurrency.await_only
+
+
+def await_(awaitable: Awaitable[T]) -> T:
+    """Await ``awaitable`` from synchronous code that runs inside :func:`greenlet_spawn` (a
+    function given to ``run_sync``), as SQLAlchemy's async drivers do."""
+    return cast(T, _await(awaitable))
 
 
 def is_async_engine(value: object) -> TypeGuard[AsyncEngine]:

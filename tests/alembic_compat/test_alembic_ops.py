@@ -161,6 +161,38 @@ async def test_uno_migration_depending_on_an_alembic_revision(
     assert back.ids[0] == "1_tag_posts" and "c9c0ffee0009" in back.ids and "b8c0ffee0008" not in back.ids
 
 
+async def test_a_migration_after_revisions_in_the_same_run_is_still_atomic(
+    db: TestDatabase, tmp_path: Path, make_migrations: Callable[..., Path]
+) -> None:
+    """Revisions run on the run's own connection (on PostgreSQL with its own BEGIN and COMMIT
+    around SQLAlchemy's statements): the connection is left as it was, so a uno migration after
+    them that fails half-way still takes back everything it wrote."""
+    versions = tmp_path / "versions"
+    write_revision(versions, "aaaa", None, "op.create_table('notes', sa.Column('id', sa.Integer()))")
+    write_revision(versions, "bbbb", "aaaa", "op.execute('INSERT INTO notes (id) VALUES (1)')")
+    uno = make_migrations(
+        {
+            "1_half_done.py": """
+                dependencies = ["bbbb"]
+
+
+                async def up(context):
+                    await context.execute_sql("INSERT INTO notes (id) VALUES (2)")
+                    await context.execute_sql("INSERT INTO no_such_table (id) VALUES (3)")
+            """
+        }
+    )
+    migrator = history_migrator(db.url, uno, versions=versions)
+    with pytest.raises(ExecutionError) as raised:
+        await migrator.migrate()
+    assert raised.value.migration_id == "1_half_done"
+    assert await db.fetch("SELECT id FROM notes") == [(1,)]
+    assert await db.fetch("SELECT id, status FROM uno_migrations ORDER BY id") == [
+        ("aaaa", "applied"),
+        ("bbbb", "applied"),
+    ]
+
+
 async def test_context_and_autocommit_block_inside_revisions(db: TestDatabase, tmp_path: Path) -> None:
     project = tmp_path / "project"
     (project / "versions").mkdir(parents=True)

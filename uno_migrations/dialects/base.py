@@ -49,8 +49,8 @@ class Script:
     """A transactional migration with its bookkeeping, for adapters that run it whole.
 
     ``statements`` (an SQL migration's) or ``body``, a synchronous function of a SQLAlchemy
-    ``Connection`` on the migration's own connection (an Alembic revision's; only an adapter
-    that runs Python on the driver's thread takes it). ``check``: a query whose value
+    ``Connection`` on the migration's own connection (an Alembic revision's; SQLite runs it on
+    the driver's thread, PostgreSQL in one call through SQLAlchemy's greenlet). ``check``: a query whose value
     ``'applied'`` means another run applied the migration meanwhile (it is then skipped);
     ``record(ms)``: the statements that record it as applied; ``starting(index, sql)`` is
     called before each statement (it logs).

@@ -12,8 +12,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
+from ..aio import await_
 from ..errors import LockTimeoutError
 from .base import DialectAdapter, DriverSQL, RowStream, RunLock, Script, ServerElapsed, walk_causes
 
@@ -161,8 +163,10 @@ class PostgreSQLAdapter(DialectAdapter):
         # round trip where the step-by-step path takes one per statement. A failure rolls it
         # all back and returns None: the runner then runs it again statement by statement,
         # which names the statement that fails (PostgreSQL does not say which one of many did).
-        if connection.in_transaction() or script.check is not None or script.body is not None:
+        if connection.in_transaction() or script.check is not None:
             return None
+        if script.body is not None:
+            return await connection.run_sync(self._run_body, script)
         record = [_inline(statement) for statement in script.record(ServerElapsed(0))]
         raw = await self.raw_connection(connection)
         driver = raw.driver_connection
@@ -177,6 +181,54 @@ class PostgreSQLAdapter(DialectAdapter):
             if driver.is_in_transaction():
                 await driver.execute("ROLLBACK")
             return None
+        return "applied"
+
+    def _run_body(self, sync: Connection, script: Script) -> str:
+        """A script's ``body`` with its version rows, in one call through SQLAlchemy's greenlet
+        (the step-by-step path takes one per step) and three round trips: BEGIN, the body's own
+        statements, then the version rows with COMMIT as one simple query (SQLAlchemy's
+        transaction would send its BEGIN and COMMIT alone, and the rows in a third).
+
+        The body's statements go through SQLAlchemy as ever, with the driver connection's
+        ``autocommit`` set for the call so that SQLAlchemy begins no transaction of its own
+        around them: they run in the one begun here. On another driver it takes SQLAlchemy's
+        transaction instead.
+        """
+        body = script.body
+        assert body is not None
+        raw = sync.connection
+        adapted, driver = raw.dbapi_connection, raw.driver_connection
+        started = time.perf_counter()
+
+        def elapsed() -> int:
+            return int((time.perf_counter() - started) * 1000)
+
+        if sync.dialect.driver != "asyncpg" or adapted is None or driver is None or adapted.autocommit:
+            with sync.begin():
+                body(sync)
+                for sql, args in script.record(elapsed()):
+                    sync.exec_driver_sql(sql, args)
+            return "applied"
+        adapted.autocommit = True
+        try:
+            await_(driver.execute("BEGIN"))
+            try:
+                with sync.begin():  # SQLAlchemy's own account of the transaction: sends nothing
+                    body(sync)
+                statements = script.record(elapsed())
+                inlined = [_inline(statement) for statement in statements]
+                if all(sql is not None for sql in inlined):
+                    await_(driver.execute(";\n".join([*inlined, "COMMIT"])))  # type: ignore[list-item]
+                else:
+                    for sql, args in statements:
+                        await_(driver.execute(sql, *args))
+                    await_(driver.execute("COMMIT"))
+            except BaseException:
+                if driver.is_in_transaction():
+                    await_(driver.execute("ROLLBACK"))
+                raise
+        finally:
+            adapted.autocommit = False
         return "applied"
 
     async def execute_batch(self, connection: AsyncConnection, statements: Sequence[DriverSQL]) -> None:
