@@ -26,11 +26,11 @@ from weakref import WeakKeyDictionary
 
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext as AlembicContext
-from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from uno_migrations.context import FailedStatement, MigrationContext
+from uno_migrations.cursor_events import add_hook
 from uno_migrations.errors import MigrationError
 
 from .proxies import EnvironmentFactory, active
@@ -161,8 +161,8 @@ def _counting(connection: Connection, context: MigrationContext, enabled: bool) 
     def done(*_: Any) -> None:
         context.statements_done += 1
 
-    event.listen(connection, "after_cursor_execute", done)
+    stop = add_hook(connection, "after_cursor_execute", done)
     try:
         yield
     finally:
-        event.remove(connection, "after_cursor_execute", done)
+        stop()
