@@ -65,9 +65,9 @@ class AlembicRevision(Migration):
 
     def _sync_apply(self, context: MigrationContext) -> Callable[[Connection], None]:
         """``upgrade()`` on a synchronous connection, for an adapter that runs it whole with the
-        version rows: on the driver's own thread with the lock and the re-check (SQLite), or in
-        one call through SQLAlchemy's greenlet between a BEGIN and a COMMIT of its own
-        (PostgreSQL)."""
+        version rows: on the driver's own thread with the lock and the re-check (SQLite), else in
+        one call through SQLAlchemy's greenlet (on PostgreSQL between a BEGIN and a COMMIT of its
+        own; on MySQL with its write-ahead row before its first DDL statement)."""
         step, environment = self.module.upgrade, self.directory.environment
 
         def upgrade(connection: Connection) -> None:

@@ -11,10 +11,10 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 
 from .context import MigrationContext
+from .cursor_events import add_hook
 from .dialects.base import DriverSQL
 from .errors import ExecutionError
 from .migration import Migration, SQLMigration
@@ -93,6 +93,17 @@ class Attempts:
             context.on_implicit_commit = progress
         return _write_before_implicit_commit(session, statements, existing) if lazy else lambda: True
 
+    def watch(self, session: Session, context: MigrationContext) -> Callable[[], bool]:
+        """For a Python migration run whole in its transaction where DDL commits implicitly:
+        its write-ahead row goes in on its own cursor right before its first statement that
+        commits implicitly (as :meth:`write_ahead` does on the general path). Returns a function
+        to call once it has run (more than once is fine): it stops watching and tells whether
+        the row exists."""
+        statements = self.version_table.attempt_statements(
+            session.connection, context.migration.base, self.actor, context.resume_from, False
+        )
+        return _write_before_implicit_commit(session, statements, False)
+
     async def record_failure(
         self, session: Session, migration: Migration, error: ExecutionError, ms: int
     ) -> None:
@@ -134,10 +145,10 @@ def _write_before_implicit_commit(
 
     sync = session.connection.sync_connection
     assert sync is not None
-    event.listen(sync, "before_cursor_execute", before)
+    stop = add_hook(sync, "before_cursor_execute", before)
 
     def finish() -> bool:
-        event.remove(sync, "before_cursor_execute", before)
+        stop()
         return written
 
     return finish

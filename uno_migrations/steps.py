@@ -181,8 +181,20 @@ class Steps:
             if body is None:
                 return None
         check = session.adapter.lock_per_migration
+        # Where DDL commits implicitly, a body gets its write-ahead row as on the general path:
+        # right before its first statement that commits implicitly, if it sends one.
+        written = None
+        if body is not None and not session.adapter.transactional_ddl:
+            written = self._attempts.watch(session, context)
         script = self.version_table.script(
-            session.connection, migration.base, statements, self.actor, check, context.log_statement, body
+            session.connection,
+            migration.base,
+            statements,
+            self.actor,
+            check,
+            context.log_statement,
+            body,
+            written,
         )
         try:
             return await session.adapter.run_script(session.connection, script)
@@ -194,6 +206,9 @@ class Steps:
                 exc.error, statement.text, migration.line_offsets[0] + statement.line - 1
             )
             raise exc.error from exc
+        finally:
+            if written is not None:
+                written()  # stops watching, should the adapter not have run the body
 
     async def revert(
         self, session: Session, migration: Migration, index: int, total: int, fake: bool

@@ -266,13 +266,16 @@ class VersionTable:
         check: bool,
         starting: Callable[[int, str], None],
         body: Callable[[Any], None] | None = None,
+        written: Callable[[], bool] | None = None,
     ) -> Script:
         """``statements`` (or ``body``) with the bookkeeping of applying ``base``, for an adapter
-        to run whole."""
+        to run whole. ``written``: tells, once the body has run, whether it wrote the
+        migration's row (a write-ahead row, where DDL commits implicitly)."""
 
         def record(ms: int) -> list[DriverSQL]:
+            existing = written() if written is not None else False
             return self._record_statements(
-                connection, base, action="apply", execution_ms=ms, actor=actor, existing=False
+                connection, base, action="apply", execution_ms=ms, actor=actor, existing=existing
             )
 
         check_sql = self.status_query(connection, base.id or "") if check else None

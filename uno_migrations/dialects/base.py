@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from ..aio import await_
 from ..sql_params import bind_parameters
 from ..sql_script import Statement, split_statements
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
     from sqlalchemy.pool import PoolProxiedConnection
 
@@ -50,7 +53,7 @@ class Script:
 
     ``statements`` (an SQL migration's) or ``body``, a synchronous function of a SQLAlchemy
     ``Connection`` on the migration's own connection (an Alembic revision's; SQLite runs it on
-    the driver's thread, PostgreSQL in one call through SQLAlchemy's greenlet). ``check``: a query whose value
+    the driver's thread, the other engines in one call through SQLAlchemy's greenlet). ``check``: a query whose value
     ``'applied'`` means another run applied the migration meanwhile (it is then skipped);
     ``record(ms)``: the statements that record it as applied; ``starting(index, sql)`` is
     called before each statement (it logs).
@@ -134,8 +137,25 @@ class DialectAdapter:
 
         None: the adapter cannot, and the runner takes the general path. Raises ScriptError
         when a statement fails, after rolling the transaction back.
+
+        Here: a script with a ``body`` and no re-check, in one call through SQLAlchemy's
+        greenlet (its transaction, the body, its version rows, the commit), where the general
+        path takes one per step.
         """
-        return None
+        if script.body is None or script.check is not None or connection.in_transaction():
+            return None
+        return await connection.run_sync(self._run_body, connection, script)
+
+    def _run_body(self, sync: Connection, connection: AsyncConnection, script: Script) -> str:
+        """The synchronous half of :meth:`run_script`, on ``connection``'s synchronous side."""
+        body = script.body
+        assert body is not None
+        started = time.perf_counter()
+        with sync.begin():
+            body(sync)
+            statements = script.record(int((time.perf_counter() - started) * 1000))
+            await_(self.execute_batch(connection, statements))
+        return "applied"
 
     async def execute_batch(self, connection: AsyncConnection, statements: Sequence[DriverSQL]) -> None:
         """Statements already compiled for the driver, in order (the version table's writes)."""

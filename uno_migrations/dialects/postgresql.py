@@ -163,10 +163,10 @@ class PostgreSQLAdapter(DialectAdapter):
         # round trip where the step-by-step path takes one per statement. A failure rolls it
         # all back and returns None: the runner then runs it again statement by statement,
         # which names the statement that fails (PostgreSQL does not say which one of many did).
+        if script.body is not None:
+            return await super().run_script(connection, script)
         if connection.in_transaction() or script.check is not None:
             return None
-        if script.body is not None:
-            return await connection.run_sync(self._run_body, script)
         record = [_inline(statement) for statement in script.record(ServerElapsed(0))]
         raw = await self.raw_connection(connection)
         driver = raw.driver_connection
@@ -183,7 +183,7 @@ class PostgreSQLAdapter(DialectAdapter):
             return None
         return "applied"
 
-    def _run_body(self, sync: Connection, script: Script) -> str:
+    def _run_body(self, sync: Connection, connection: AsyncConnection, script: Script) -> str:
         """A script's ``body`` with its version rows, in one call through SQLAlchemy's greenlet
         (the step-by-step path takes one per step) and three round trips: BEGIN, the body's own
         statements, then the version rows with COMMIT as one simple query (SQLAlchemy's
@@ -191,8 +191,7 @@ class PostgreSQLAdapter(DialectAdapter):
 
         The body's statements go through SQLAlchemy as ever, with the driver connection's
         ``autocommit`` set for the call so that SQLAlchemy begins no transaction of its own
-        around them: they run in the one begun here. On another driver it takes SQLAlchemy's
-        transaction instead.
+        around them: they run in the one begun here. On another driver, the general way.
         """
         body = script.body
         assert body is not None
@@ -204,11 +203,7 @@ class PostgreSQLAdapter(DialectAdapter):
             return int((time.perf_counter() - started) * 1000)
 
         if sync.dialect.driver != "asyncpg" or adapted is None or driver is None or adapted.autocommit:
-            with sync.begin():
-                body(sync)
-                for sql, args in script.record(elapsed()):
-                    sync.exec_driver_sql(sql, args)
-            return "applied"
+            return super()._run_body(sync, connection, script)
         adapted.autocommit = True
         try:
             await_(driver.execute("BEGIN"))
