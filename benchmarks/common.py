@@ -49,6 +49,9 @@ class ProcessResult:
     returncode: int
     stdout: str
     stderr: str
+    #: The process's own CPU time (user + system), which other work on the machine and the
+    #: database server's share of the run do not count in.
+    cpu_seconds: float | None = None
 
     def check(self, *ok: int) -> ProcessResult:
         if self.returncode not in (ok or (0,)):
@@ -74,7 +77,8 @@ def executable(name: str) -> str:
     return found
 
 
-#: Spawns the command, waits for it, writes "<wall seconds> <ru_maxrss> <exit code>" to a file.
+#: Spawns the command, waits for it, writes "<wall seconds> <ru_maxrss> <exit code> <cpu seconds>"
+#: to a file.
 #: A small process of its own, so the child's ru_maxrss is the child's (Linux carries the
 #: spawning process's high-water mark into the child), and the wall time excludes our overhead.
 TRAMPOLINE = """\
@@ -85,7 +89,8 @@ pid = os.posix_spawn(argv[0], argv, os.environ)
 _, status, usage = os.wait4(pid, 0)
 seconds = time.perf_counter() - started
 with open(out, "w") as f:
-    f.write(f"{seconds} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
+    cpu = usage.ru_utime + usage.ru_stime
+    f.write(f"{seconds} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)} {cpu}")
 """
 
 
@@ -105,10 +110,12 @@ def run_process(
         stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
         if process.returncode != 0 or not measured.exists():
             raise BenchmarkError(f"could not run {argv[0]}: {stderr[-2000:]}")
-        seconds, maxrss, returncode = measured.read_text().split()
+        seconds, maxrss, returncode, cpu = measured.read_text().split()
     # Linux reports KiB, macOS bytes.
     scale = 1024 * 1024 if sys.platform == "darwin" else 1024
-    return ProcessResult(list(argv), float(seconds), int(maxrss) / scale, int(returncode), stdout, stderr)
+    return ProcessResult(
+        list(argv), float(seconds), int(maxrss) / scale, int(returncode), stdout, stderr, float(cpu)
+    )
 
 
 def subprocess_env() -> dict[str, str]:
@@ -134,15 +141,22 @@ class Series:
 
     seconds: list[float] = field(default_factory=list)
     maxrss_mb: list[float] = field(default_factory=list)
+    cpu_seconds: list[float] = field(default_factory=list)
 
     def add(self, result: ProcessResult) -> None:
         self.seconds.append(result.seconds)
         if result.maxrss_mb is not None:
             self.maxrss_mb.append(result.maxrss_mb)
+        if result.cpu_seconds is not None:
+            self.cpu_seconds.append(result.cpu_seconds)
 
     @property
     def median(self) -> float:
         return statistics.median(self.seconds)
+
+    @property
+    def cpu_median(self) -> float | None:
+        return statistics.median(self.cpu_seconds) if self.cpu_seconds else None
 
     @property
     def rss(self) -> float | None:
