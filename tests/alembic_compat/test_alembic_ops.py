@@ -193,6 +193,47 @@ async def test_a_migration_after_revisions_in_the_same_run_is_still_atomic(
     ]
 
 
+async def test_a_revision_that_raises_keeps_nothing_and_the_next_run_applies_it(
+    db: TestDatabase, tmp_path: Path
+) -> None:
+    """A Python exception in upgrade() (not a failing statement) rolls back what the revision
+    wrote through op.get_bind(), and leaves the run's connection fit for the next run."""
+    versions = tmp_path / "versions"
+    write_revision(versions, "aaaa", None, "op.create_table('kept', sa.Column('id', sa.Integer()))")
+    write_revision(
+        versions,
+        "bbbb",
+        "aaaa",
+        """
+        op.get_bind().execute(sa.text("INSERT INTO kept (id) VALUES (1)"))
+        raise RuntimeError("boom")
+        """,
+    )
+    migrator = history_migrator(db.url, versions=versions)
+    with pytest.raises(ExecutionError) as raised:
+        await migrator.migrate()
+    assert raised.value.migration_id == "bbbb" and "boom" in str(raised.value)
+    assert await db.fetch("SELECT id FROM kept") == []
+    assert await db.fetch("SELECT id, status FROM uno_migrations ORDER BY id") == [("aaaa", "applied")]
+    write_revision(versions, "bbbb", "aaaa", "op.execute(\"INSERT INTO kept (id) VALUES (2)\")")
+    assert (await migrator.migrate()).ids == ["bbbb"]
+    assert await db.fetch("SELECT id FROM kept") == [(2,)]
+
+
+async def test_revision_names_are_recorded_as_written(db: TestDatabase, tmp_path: Path) -> None:
+    """Quotes and backslashes in what a revision records (its message here): on PostgreSQL such
+    values are sent as parameters rather than written into the query."""
+    versions = tmp_path / "versions"
+    path = write_revision(versions, "aaaa", None, "op.create_table('t', sa.Column('id', sa.Integer()))")
+    message = "copy C:\\data\\it's in"
+    text = path.read_text(encoding="utf-8").replace('"""revision aaaa"""', f'r"""{message}"""')
+    path.write_text(text, encoding="utf-8")
+    migrator = history_migrator(db.url, versions=versions)
+    assert (await migrator.migrate()).ids == ["aaaa"]
+    assert await db.fetch("SELECT name, status FROM uno_migrations") == [("copy C:\\data\\it's in", "applied")]
+    assert [entry.action for entry in await migrator.history()] == ["apply"]
+
+
 async def test_context_and_autocommit_block_inside_revisions(db: TestDatabase, tmp_path: Path) -> None:
     project = tmp_path / "project"
     (project / "versions").mkdir(parents=True)
