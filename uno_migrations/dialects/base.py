@@ -53,10 +53,10 @@ class Script:
 
     ``statements`` (an SQL migration's) or ``body``, a synchronous function of a SQLAlchemy
     ``Connection`` on the migration's own connection (an Alembic revision's; SQLite runs it on
-    the driver's thread, the other engines in one call through SQLAlchemy's greenlet). ``check``: a query whose value
-    ``'applied'`` means another run applied the migration meanwhile (it is then skipped);
-    ``record(ms)``: the statements that record it as applied; ``starting(index, sql)`` is
-    called before each statement (it logs).
+    the driver's thread, the other engines in one call through SQLAlchemy's greenlet).
+    ``check``: a query whose value ``'applied'`` means another run applied the migration
+    meanwhile (it is then skipped); ``record(ms)``: the statements that record it as applied;
+    ``starting(index, sql)`` is called before each statement (it logs).
     """
 
     statements: Sequence[str]
