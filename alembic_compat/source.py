@@ -1,10 +1,10 @@
 """``AlembicSource``: Alembic versions directories as a uno migration source.
 
-Listing reads the files without importing them (:mod:`alembic_compat.revisions`). Loading imports
-a revision module once, as Alembic would, and wraps it in an :class:`AlembicRevision` whose
-``apply``/``revert`` call its ``upgrade()``/``downgrade()`` through ``context.run_sync`` with
-Alembic's ``Operations`` bound to the migration's connection (``alembic.op`` and
-``alembic.context`` work inside them).
+Listing reads the files without importing them (:mod:`alembic_compat.revisions`), or Alembic
+itself. Loading imports a revision module once, as Alembic would, and wraps it in an
+:class:`AlembicRevision` whose ``apply``/``revert`` call its ``upgrade()``/``downgrade()``
+through ``context.run_sync`` with Alembic's ``Operations`` bound to the migration's connection
+(``alembic.op`` and ``alembic.context`` work inside them).
 
 While a revision is imported and while it runs, these directories are on ``sys.path`` (first,
 when not there already), so that revisions can import the project's own modules as they do
@@ -27,18 +27,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-
-from alembic.config import Config
-from alembic.runtime.environment import EnvironmentContext
-from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Connection
+from typing import TYPE_CHECKING
 
 from uno_migrations.context import MigrationContext
 from uno_migrations.loader import import_file
 from uno_migrations.migration import Migration, MigrationBase
 
-from .operations import call_operations, run_operations
 from .revisions import RevisionGraph, scan
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.runtime.environment import EnvironmentContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy.engine import Connection
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,8 @@ class AlembicRevision(Migration):
         version rows: on the driver's own thread with the lock and the re-check (SQLite), else in
         one call through SQLAlchemy's greenlet (on PostgreSQL between a BEGIN and a COMMIT of its
         own; on MySQL with its write-ahead row before its first DDL statement)."""
+        from .operations import call_operations
+
         step, environment = self.module.upgrade, self.directory.environment
 
         def upgrade(connection: Connection) -> None:
@@ -77,6 +80,8 @@ class AlembicRevision(Migration):
         return upgrade
 
     async def _run(self, context: MigrationContext, name: str) -> None:
+        from .operations import run_operations
+
         step = getattr(self.module, name)
         with self.directory.on_sys_path():
             await run_operations(context, lambda _op: step(), environment=self.directory.environment)
@@ -121,6 +126,8 @@ class _VersionsDirectory:
 
     def config(self) -> Config:
         """The project's ``alembic.ini`` (or an empty configuration pointing at this directory)."""
+        from alembic.config import Config
+
         if self._config is None:
             if self.ini is not None:
                 self._config = Config(str(self.ini))
@@ -131,6 +138,9 @@ class _VersionsDirectory:
 
     def environment(self) -> EnvironmentContext:
         """What ``alembic.context`` means inside this directory's revisions (made on first use)."""
+        from alembic.runtime.environment import EnvironmentContext
+        from alembic.script import ScriptDirectory
+
         if self._script is None:
             self._script = ScriptDirectory(str(self.path.parent), version_locations=[str(self.path)])
         return EnvironmentContext(self.config(), self._script)

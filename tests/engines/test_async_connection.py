@@ -84,7 +84,10 @@ def test_a_run_from_the_command_line_does_not_import_the_asyncio_extension(
 
 
 def test_the_alembic_bridge_does_not_import_the_asyncio_extension() -> None:
-    probe = "import sys, alembic_compat; print('sqlalchemy.ext.asyncio' in sys.modules, 'sqlalchemy.orm' in sys.modules)"
+    probe = (
+        "import sys, alembic_compat; [getattr(alembic_compat, name) for name in alembic_compat.__all__]; "
+        "print('sqlalchemy.ext.asyncio' in sys.modules, 'sqlalchemy.orm' in sys.modules)"
+    )
     done = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
     )
