@@ -115,3 +115,29 @@ class Cli:
 async def version_rows(db: TestDatabase, table: str = "uno_migrations") -> list[str]:
     """Ids in the version table, sorted."""
     return [row[0] for row in await db.fetch(f"SELECT id FROM {table} ORDER BY id")]
+
+
+_PROBE = """
+import sys
+from uno_migrations.cli import main
+for args in {runs!r}:
+    try:
+        main(args)
+    except SystemExit as exc:
+        assert not exc.code, (args, exc.code)
+    print("imported:" + ",".join(name for name in {modules!r} if name in sys.modules))
+"""
+
+
+def imported_after(runs: list[list[str]], modules: list[str], cwd: Path) -> list[list[str]]:
+    """Run the CLI with each of ``runs`` in turn, in one new interpreter; after each, which of
+    ``modules`` it had imported."""
+    probe = _PROBE.format(runs=runs, modules=modules)
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    found = [
+        line.removeprefix("imported:") for line in done.stdout.splitlines() if line.startswith("imported:")
+    ]
+    return [line.split(",") if line else [] for line in found]

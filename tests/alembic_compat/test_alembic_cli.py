@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import importlib.util
 import re
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 from alembic_support import HEAD, ORDER, VERSIONS
-from cli_support import Cli, only, version_rows
+from cli_support import Cli, imported_after, only, version_rows
 from conftest import TestDatabase
 
 
@@ -78,50 +75,15 @@ def test_a_clear_line_when_alembic_is_not_installed(cli: Cli, monkeypatch: pytes
     assert generated.stderr.startswith("error: --autogenerate needs Alembic, which is not installed")
 
 
-PROBE = """
-import sys
-from uno_migrations.cli import main
-for args in {runs!r}:
-    try:
-        main(args)
-    except SystemExit as exc:
-        assert not exc.code, (args, exc.code)
-    print("alembic" in sys.modules)
-"""
-
-
 @only("sqlite")
 def test_nothing_to_apply_does_not_import_alembic(db: TestDatabase, tmp_path: Path) -> None:
     """Listing reads the revision files; Alembic is imported once a revision has to run."""
     base = ["-q", "-u", db.url, "--alembic-directory", str(VERSIONS)]
-    runs = [[*base, "status"], [*base, "migrate", "--target", "a1c0ffee0001"], [*base, "migrate"]]
-    first = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(PROBE.format(runs=runs[:1]))],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    status, first, rest = (
+        [*base, "status"],
+        [*base, "migrate", "--target", "a1c0ffee0001"],
+        [*base, "migrate"],
     )
-    assert first.returncode == 0, first.stderr
-    assert first.stdout.split() == ["False"]
-    applying = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(PROBE.format(runs=runs[1:]))],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert applying.returncode == 0, applying.stderr
-    assert applying.stdout.split() == ["True", "True"]
-    again = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(PROBE.format(runs=[runs[2], runs[0]]))],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert again.returncode == 0, again.stderr
-    assert again.stdout.split() == ["False", "False"]
+    assert imported_after([status], ["alembic"], tmp_path) == [[]]
+    assert imported_after([first, rest], ["alembic"], tmp_path) == [["alembic"], ["alembic"]]
+    assert imported_after([rest, status], ["alembic"], tmp_path) == [[], []]

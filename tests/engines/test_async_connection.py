@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cli_support import imported_after
 from conftest import TestDatabase
 
 from uno_migrations import ExecutionError, Migrator
@@ -52,18 +52,6 @@ async def test_context_connection_is_an_async_connection_in_the_migration_transa
     assert sorted(await db.fetch("SELECT id FROM shared")) == [(1,), (2,)]
 
 
-PROBE = """
-import sys
-from uno_migrations.cli import main
-for args in {runs!r}:
-    try:
-        main(args)
-    except SystemExit as exc:
-        assert not exc.code, (args, exc.code)
-print(" ".join(name for name in ("sqlalchemy.ext.asyncio", "sqlalchemy.orm") if name in sys.modules))
-"""
-
-
 def test_a_run_from_the_command_line_does_not_import_the_asyncio_extension(
     db: TestDatabase, make_migrations: MakeDir, tmp_path: Path
 ) -> None:
@@ -74,13 +62,10 @@ def test_a_run_from_the_command_line_does_not_import_the_asyncio_extension(
         }
     )
     base = ["-q", "-u", db.url, "-d", str(directory)]
-    runs = [[*base, "migrate"], [*base, "status"]]
-    probe = textwrap.dedent(PROBE.format(runs=runs))
-    done = subprocess.run(
-        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False
+    found = imported_after(
+        [[*base, "migrate"], [*base, "status"]], ["sqlalchemy.ext.asyncio", "sqlalchemy.orm"], tmp_path
     )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "", f"imported: {done.stdout.strip()}"
+    assert found == [[], []]
 
 
 def test_the_alembic_bridge_does_not_import_the_asyncio_extension() -> None:
