@@ -1,7 +1,7 @@
 """A long Alembic history run through uno-migrations and through Alembic itself, side by side.
 
     python benchmarks/alembic_history.py [--engines sqlite,postgresql,mysql] [--revisions 300]
-                                         [--repeat 3]
+                                         [--repeat 3] [--postgresql-url URL] [--mysql-url URL]
 
 The history is the one the tests use (tests/alembic_compat/long_history.py): revisions in one
 line, each importing the project's own Alembic plugin (found through ``prepend_sys_path``) and
@@ -14,6 +14,7 @@ wall time and the process's own CPU time (steadier on a busy machine).
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -59,12 +60,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--engines", default="sqlite,postgresql,mysql")
     parser.add_argument("--revisions", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--postgresql-url",
+        default=os.environ.get("UNO_BENCH_POSTGRESQL_URL", DEFAULT_SERVERS["postgresql"]),
+        help="PostgreSQL server (any database on it; each run creates its own)",
+    )
+    parser.add_argument(
+        "--mysql-url",
+        default=os.environ.get("UNO_BENCH_MYSQL_URL", DEFAULT_SERVERS["mysql"]),
+        help="MySQL/MariaDB server",
+    )
     args = parser.parse_args(argv)
+    urls = {"postgresql": args.postgresql_url, "mysql": args.mysql_url}
     rows = []
     with temp_dir("history") as root, temp_dir("sqlite") as sqlite_dir:
         write_long_history(root, args.revisions)
         for engine in args.engines.split(","):
-            server = Server.from_url(engine, DEFAULT_SERVERS.get(engine, ""), sqlite_dir)
+            server = Server.from_url(engine, urls.get(engine, ""), sqlite_dir)
             series = measure(server, root, args.revisions, args.repeat)
             uno, alembic = series["uno"], series["alembic"]
             wall = uno.median / alembic.median

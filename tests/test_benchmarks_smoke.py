@@ -17,6 +17,7 @@ from conftest import server_url
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN = ROOT / "benchmarks" / "run.py"
+HISTORY = ROOT / "benchmarks" / "alembic_history.py"
 #: The comparison tools, and the synchronous drivers Alembic and yoyo use on each engine.
 NEEDED = {
     "sqlite": ("alembic", "yoyo"),
@@ -58,3 +59,21 @@ def test_benchmarks_small(engine_name: str, tmp_path: Path) -> None:
     for title in ("W1 apply", "W2 scale", "W3 data migration", "W4 start-up", "Targets"):
         assert title in done.stdout
         assert title in markdown.read_text(encoding="utf-8")
+
+
+def test_alembic_history_small(engine_name: str, tmp_path: Path) -> None:
+    """The Alembic-history comparison runs a short history through both tools and reports wall
+    and CPU time for each."""
+    missing = [m for m in NEEDED[engine_name] if m != "yoyo" and importlib.util.find_spec(m) is None]
+    if missing:
+        pytest.skip(f"benchmarks/requirements.txt not installed (missing {', '.join(missing)})")
+    argv = [sys.executable, str(HISTORY), "--engines", engine_name, "--revisions", "6", "--repeat", "1"]
+    if engine_name != "sqlite":
+        argv += [f"--{engine_name}-url", server_url(engine_name)]
+    done = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-4000:]
+    row = next(line for line in done.stdout.splitlines() if line.startswith(f"| {engine_name} |"))
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[1] == "6" and len(cells) == 8, row
+    for seconds in (cells[2], cells[3], cells[5], cells[6]):
+        assert float(seconds) > 0, row
