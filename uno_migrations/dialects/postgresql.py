@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import time
 import zlib
@@ -254,17 +255,22 @@ class PostgreSQLAdapter(DialectAdapter):
         # rows come as asyncpg's records, without SQLAlchemy's buffering of them one by one.
         raw = await self.raw_connection(connection)
         adapted = raw.dbapi_connection
-        translate = getattr(type(adapted), "_handle_exception_no_connection", None)
         mutex = getattr(adapted, "_execute_mutex", None)
+        dbapi = connection.dialect.loaded_dbapi
+        # The dialect's translation of asyncpg's errors (it raises): a class method since
+        # SQLAlchemy 2.1, the connection's own method in 2.0.
+        per_class = getattr(type(adapted), "_handle_exception_no_connection", None)
+        translate: Callable[[Exception], Any] | None = getattr(adapted, "_handle_exception", None)
+        if per_class is not None:
+            translate = functools.partial(per_class, dbapi)
         if translate is None or mutex is None:
             return None
-        dbapi = connection.dialect.loaded_dbapi
 
         def dbapi_error(error: Exception) -> BaseException:
             # The error SQLAlchemy raises for the same failure: DBAPIError (ProgrammingError, ...)
             # around the dialect's own translation of asyncpg's.
             try:
-                translate(dbapi, error)
+                translate(error)
             except Exception as translated:
                 return DBAPIError.instance(sql, args, translated, dbapi.Error)
             return error
