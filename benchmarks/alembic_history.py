@@ -14,14 +14,13 @@ wall time and the process's own CPU time (steadier on a busy machine).
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from common import HERE, Series, executable, log, temp_dir
-from databases import DEFAULT_SERVERS, Database, Server, fresh_database
+from databases import Database, Server, add_server_options, fresh_database, server_urls
 from workloads import timed
 
 sys.path.insert(0, str(HERE.parent / "tests" / "alembic_compat"))
@@ -60,23 +59,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--engines", default="sqlite,postgresql,mysql")
     parser.add_argument("--revisions", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument(
-        "--postgresql-url",
-        default=os.environ.get("UNO_BENCH_POSTGRESQL_URL", DEFAULT_SERVERS["postgresql"]),
-        help="PostgreSQL server (any database on it; each run creates its own)",
-    )
-    parser.add_argument(
-        "--mysql-url",
-        default=os.environ.get("UNO_BENCH_MYSQL_URL", DEFAULT_SERVERS["mysql"]),
-        help="MySQL/MariaDB server",
-    )
+    add_server_options(parser)
     args = parser.parse_args(argv)
-    urls = {"postgresql": args.postgresql_url, "mysql": args.mysql_url}
+    urls = server_urls(args)
     rows = []
     with temp_dir("history") as root, temp_dir("sqlite") as sqlite_dir:
         write_long_history(root, args.revisions)
         for engine in args.engines.split(","):
-            server = Server.from_url(engine, urls.get(engine, ""), sqlite_dir)
+            server = Server.from_url(engine, urls[engine], sqlite_dir)
             series = measure(server, root, args.revisions, args.repeat)
             uno, alembic = series["uno"], series["alembic"]
             wall = uno.median / alembic.median

@@ -5,7 +5,9 @@ Setup and checks use the synchronous drivers (sqlite3, psycopg2, pymysql); they 
 
 from __future__ import annotations
 
+import argparse
 import io
+import os
 import sqlite3
 import uuid
 from collections.abc import Iterator, Sequence
@@ -21,6 +23,26 @@ DEFAULT_SERVERS = {
     "postgresql": "postgresql://postgres@127.0.0.1:5432/postgres",
     "mysql": "mysql://root@127.0.0.1:3306/",
 }
+
+
+def add_server_options(parser: argparse.ArgumentParser) -> None:
+    """``--postgresql-url`` and ``--mysql-url`` (defaults: UNO_BENCH_POSTGRESQL_URL,
+    UNO_BENCH_MYSQL_URL, then the local servers); :func:`server_urls` reads them back."""
+    parser.add_argument(
+        "--postgresql-url",
+        default=os.environ.get("UNO_BENCH_POSTGRESQL_URL", DEFAULT_SERVERS["postgresql"]),
+        help="PostgreSQL server (any database on it; benchmarks create their own)",
+    )
+    parser.add_argument(
+        "--mysql-url",
+        default=os.environ.get("UNO_BENCH_MYSQL_URL", DEFAULT_SERVERS["mysql"]),
+        help="MySQL/MariaDB server",
+    )
+
+
+def server_urls(args: argparse.Namespace) -> dict[str, str]:
+    """The server URL of each engine given by :func:`add_server_options` (SQLite needs none)."""
+    return {"postgresql": args.postgresql_url, "mysql": args.mysql_url, "sqlite": ""}
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from pathlib import Path
 import report
 from common import ENGINES, HERE, SIZES, WORKLOADS, BenchmarkError, Table, log, temp_dir
 from data_migration import w3_data
-from databases import DEFAULT_SERVERS, Server
+from databases import Server, add_server_options, server_urls
 from startup import w4_startup
 from workloads import Result, w1_apply, w2_scale
 
@@ -71,16 +71,7 @@ def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         help="engines on which W3 also runs its large peak-memory size (1,000,000 rows at full size); "
         "'none' for none, 'all' for every engine [default: sqlite,postgresql; slow on mysql]",
     )
-    parser.add_argument(
-        "--postgresql-url",
-        default=os.environ.get("UNO_BENCH_POSTGRESQL_URL", DEFAULT_SERVERS["postgresql"]),
-        help="PostgreSQL server (any database on it; benchmarks create their own)",
-    )
-    parser.add_argument(
-        "--mysql-url",
-        default=os.environ.get("UNO_BENCH_MYSQL_URL", DEFAULT_SERVERS["mysql"]),
-        help="MySQL/MariaDB server",
-    )
+    add_server_options(parser)
     args = parser.parse_args(argv)
     try:
         args.engines = parse_list(args.engines, ENGINES, "engine")
@@ -189,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sizes = SIZES[args.sizes]
     results: list[Result] = []
     with temp_dir("sqlite") as sqlite_dir:
-        urls = {"postgresql": args.postgresql_url, "mysql": args.mysql_url, "sqlite": ""}
+        urls = server_urls(args)
         servers = {e: Server.from_url(e, urls[e], sqlite_dir) for e in args.engines}
         environment = versions(servers)
         for line in environment:
