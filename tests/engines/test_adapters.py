@@ -57,7 +57,9 @@ async def test_streams_run_on_the_driver_on_sqlite_and_postgresql(db: TestDataba
     adapter = get_adapter(db.engine.dialect.name)
     async with db.engine.connect() as connection:
         await connection.begin()
-        stream = await adapter.open_stream(connection, "SELECT 1 AS one, 'a' AS two UNION ALL SELECT 2, 'b'", ())
+        stream = await adapter.open_stream(
+            connection, "SELECT 1 AS one, 'a' AS two UNION ALL SELECT 2, 'b'", ()
+        )
         if db.dialect == "mysql":
             # MySQL streams through SQLAlchemy, on a connection of its own (see Context.iterate).
             assert stream is None
@@ -77,3 +79,60 @@ async def test_postgresql_streams_through_sqlalchemy_outside_a_transaction(pg_db
     async with pg_db.engine.connect() as connection:
         await connection.execution_options(isolation_level="AUTOCOMMIT")
         assert await adapter.open_stream(connection, "SELECT 1", ()) is None
+
+
+# The key clash, as each engine words it (asyncpg's own errors come through on PostgreSQL).
+_DUPLICATE = r"(?i)duplicate|unique"
+
+
+async def _batch_table(connection: AsyncConnection) -> None:
+    await connection.exec_driver_sql("CREATE TABLE batched (id INTEGER PRIMARY KEY, note VARCHAR(40))")
+    await connection.commit()
+
+
+async def _batched(connection: AsyncConnection) -> list[tuple[Any, ...]]:
+    return [
+        tuple(row) for row in await connection.exec_driver_sql("SELECT id, note FROM batched ORDER BY id")
+    ]
+
+
+async def test_a_batch_in_a_transaction_runs_in_order_and_a_failure_is_rolled_back(db: TestDatabase) -> None:
+    """The version table's writes go as a batch (on MySQL sent all at once, then every reply
+    read): values are quoted as the driver quotes them, the first error is raised, the
+    connection stays in step, and the rollback takes back what ran after the failure."""
+    adapter = get_adapter(db.engine.dialect.name)
+    insert = "INSERT INTO batched (id, note) VALUES ($1, $2)"
+    async with db.engine.connect() as connection:
+        await _batch_table(connection)
+        await connection.begin()
+        await adapter.execute_batch(
+            connection, [adapter.bind(insert, [1, "it's 50%"]), adapter.bind(insert, [2, "back\\slash"])]
+        )
+        await connection.commit()
+        assert await _batched(connection) == [(1, "it's 50%"), (2, "back\\slash")]
+        await connection.rollback()
+
+        await connection.begin()
+        clash, after = adapter.bind(insert, [1, "again"]), adapter.bind(insert, [3, "after"])
+        with pytest.raises(Exception, match=_DUPLICATE) as info:
+            await adapter.execute_batch(connection, [clash, after])
+        if db.dialect == "mysql":  # the first failure is the one raised, with its statement
+            assert isinstance(info.value, DBAPIError) and info.value.statement == clash[0]
+        await connection.rollback()
+        # In step: each query gets its own answer, not a reply left over from the batch.
+        assert await connection.scalar(select(literal(7))) == 7
+        assert await _batched(connection) == [(1, "it's 50%"), (2, "back\\slash")]
+
+
+async def test_a_batch_outside_a_transaction_stops_at_its_first_failure(db: TestDatabase) -> None:
+    adapter = get_adapter(db.engine.dialect.name)
+    insert = "INSERT INTO batched (id, note) VALUES ($1, $2)"
+    async with db.engine.connect() as connection:
+        await _batch_table(connection)
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await adapter.execute_batch(connection, [adapter.bind(insert, [1, "one"])])
+        with pytest.raises(Exception, match=_DUPLICATE):
+            await adapter.execute_batch(
+                connection, [adapter.bind(insert, [1, "clash"]), adapter.bind(insert, [2, "two"])]
+            )
+        assert await _batched(connection) == [(1, "one")]

@@ -33,6 +33,8 @@ _FIRST_WORD = re.compile(r"[A-Za-z]+")
 # Statements that never commit implicitly; anything else is assumed to (DDL, LOCK TABLES, SET
 # autocommit, administrative statements, CALL of a procedure that may run DDL, ...).
 _KEEP_TRANSACTION = frozenset({"select", "insert", "update", "delete", "replace", "with", "values", "do"})
+# aiomysql's connection methods a pipelined batch uses (see MySQLAdapter._pipeline).
+_PIPELINE_API = ("_execute_command", "_read_query_result", "_next_seq_id", "escape", "get_autocommit")
 
 
 class NamedLock:
@@ -109,10 +111,50 @@ class MySQLAdapter(DialectAdapter):
             await super().run_statement(connection, sql)
 
     async def execute_batch(self, connection: AsyncConnection, statements: Sequence[DriverSQL]) -> None:
+        if len(statements) > 1 and await self._pipeline(connection, statements):
+            return
         for index, (sql, args) in enumerate(statements):
             if await self._execute(connection, sql, args) is None:
                 await super().execute_batch(connection, statements[index:])
                 return
+
+    async def _pipeline(self, connection: AsyncConnection, statements: Sequence[DriverSQL]) -> bool:
+        """Send every statement before reading the first reply: the batch costs one round trip,
+        not one per statement (the version row and its log row: three trips per migration in
+        all, with its own statement and the commit, as Alembic's). MySQL connections take one
+        statement per query, but the server reads the queries that wait on the socket in turn.
+
+        Only inside a transaction (autocommit off): a statement after a failing one still runs,
+        and the caller's rollback takes it back. Every reply is read, so the connection stays
+        in step after an error; the first error is raised, as SQLAlchemy's DBAPIError. False
+        (nothing sent) without aiomysql's connection or in autocommit mode.
+        """
+        from pymysql.constants import COMMAND  # type: ignore[import-untyped]
+        from pymysql.err import Error, OperationalError
+
+        raw = await self.raw_connection(connection)
+        driver = raw.driver_connection
+        if driver is None or not all(hasattr(driver, name) for name in _PIPELINE_API):
+            return False
+        if driver.get_autocommit():
+            return False
+        queries = [sql if args is None else sql % tuple(map(driver.escape, args)) for sql, args in statements]
+        for query in queries:
+            await driver._execute_command(COMMAND.COM_QUERY, query)
+        failure: tuple[int, Exception] | None = None
+        for index in range(len(queries)):
+            if driver.closed:  # lost: no more replies to read
+                failure = failure or (index, OperationalError(2013, "Lost connection to MySQL server"))
+                break
+            driver._next_seq_id = 1  # each reply's packets are numbered from 1
+            try:
+                await driver._read_query_result()
+            except Error as exc:
+                failure = failure or (index, exc)
+        if failure is not None:
+            sql, args = statements[failure[0]]
+            raise DBAPIError.instance(sql, args, failure[1], Error) from failure[1]
+        return True
 
     async def fetch_all(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> Sequence[Any]:
         rows = await self._execute(connection, sql, args, fetch=True)
