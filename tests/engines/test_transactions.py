@@ -67,6 +67,36 @@ async def test_python_migration_that_raises_is_rolled_back(tx_db: TestDatabase, 
     assert await db.scalar("SELECT count(*) FROM uno_migrations") == 0
 
 
+async def test_a_migration_whose_row_cannot_be_written_is_not_applied(
+    db: TestDatabase, make_migrations: MakeDir
+) -> None:
+    """The version row fails to go in (here the migration took its id first): its data changes
+    are rolled back with the log row written beside it, and the failure is on record."""
+    await db.execute("CREATE TABLE kept (id INTEGER)")
+    directory = make_migrations(
+        {
+            "1_clash.py": """\
+                async def up(context):
+                    await context.execute_sql("INSERT INTO kept (id) VALUES (1)")
+                    await context.execute_sql(
+                        "INSERT INTO uno_migrations (id, name, description, kind, checksum, status,"
+                        " statements_done, applied_at, execution_ms, applied_by) VALUES"
+                        " ('1_clash', 'clash', '', 'python', 'x', 'applied', 0,"
+                        " '2026-01-01 00:00:00', 0, 'me')"
+                    )
+            """
+        }
+    )
+    migrator = Migrator(db.url, directories=[directory])
+    with pytest.raises(ExecutionError, match="1_clash"):
+        await migrator.migrate()
+    assert await db.fetch("SELECT id FROM kept") == []
+    assert await db.scalar("SELECT count(*) FROM uno_migrations WHERE status = 'applied'") == 0
+    actions = await db.fetch("SELECT migration_id, action FROM uno_migrations_log ORDER BY seq")
+    assert actions == [("1_clash", "fail")]
+    assert [state.status for state in await migrator.status()] == ["pending"]
+
+
 async def test_mysql_keeps_a_failed_row_and_resumes(mysql_db: TestDatabase, make_migrations: MakeDir) -> None:
     db = mysql_db
     directory = make_migrations(FAILING_SQL)
