@@ -34,7 +34,14 @@ _FIRST_WORD = re.compile(r"[A-Za-z]+")
 # autocommit, administrative statements, CALL of a procedure that may run DDL, ...).
 _KEEP_TRANSACTION = frozenset({"select", "insert", "update", "delete", "replace", "with", "values", "do"})
 # aiomysql's connection methods a pipelined batch uses (see MySQLAdapter._pipeline).
-_PIPELINE_API = ("_execute_command", "_read_query_result", "_next_seq_id", "escape", "get_autocommit")
+_PIPELINE_API = (
+    "_execute_command",
+    "_read_query_result",
+    "_next_seq_id",
+    "escape",
+    "get_autocommit",
+    "closed",
+)
 
 
 class NamedLock:
@@ -138,10 +145,13 @@ class MySQLAdapter(DialectAdapter):
             return False
         if driver.get_autocommit():
             return False
-        queries = [sql if args is None else sql % tuple(map(driver.escape, args)) for sql, args in statements]
-        for query in queries:
-            await driver._execute_command(COMMAND.COM_QUERY, query)
         failure: tuple[int, Exception] | None = None
+        queries = [sql if args is None else sql % tuple(map(driver.escape, args)) for sql, args in statements]
+        try:
+            for query in queries:
+                await driver._execute_command(COMMAND.COM_QUERY, query)
+        except Error as exc:  # the connection is closed or lost: nothing to read
+            raise DBAPIError.instance(statements[0][0], statements[0][1], exc, Error) from exc
         for index in range(len(queries)):
             if driver.closed:  # lost: no more replies to read
                 failure = failure or (index, OperationalError(2013, "Lost connection to MySQL server"))
