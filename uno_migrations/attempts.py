@@ -48,6 +48,9 @@ class Attempts:
         try:
             await step(context)
         except DBAPIError as exc:
+            if exc.connection_invalidated or session.lock_lost() is not None:
+                raise  # nothing can be recorded on a lost connection
+            await context.release_tables()
             await self.version_table.set_statements_done(
                 session.connection, context.migration.id, context.statements_done
             )
@@ -112,7 +115,7 @@ class Attempts:
             if session.connection.in_transaction() and not session.external_transaction:
                 await session.connection.rollback()
             async with session.transaction():
-                if not session.adapter.transactional_ddl:
+                if not session.adapter.transactional_ddl or not migration.base.transactional:
                     if error.statements_done == 0:
                         await self.version_table.forget(session.connection, migration.id)
                     else:

@@ -111,10 +111,14 @@ class MigrationContext:
         self.resume_from = resume_from
         #: The last statement that raised a database error (the error itself propagates as is).
         self.failed: FailedStatement | None = None
-        #: Where DDL commits implicitly: called with the count of statements done before an SQL
-        #: migration's statement that will commit them, so the commit carries the count too.
+        #: Where statements commit as they run (DDL on MySQL; every statement outside a
+        #: transaction): called with the count of statements done before an SQL migration's
+        #: statement that will commit them, so the record of the count is committed too.
         self.on_implicit_commit: Callable[[int], Awaitable[None]] | None = None
         self._in_transaction = in_transaction
+        #: A statement of the migration locked tables (MySQL's LOCK TABLES) and none has
+        #: unlocked them yet: uno's own tables cannot be written meanwhile.
+        self.tables_locked = False
 
     @property
     def connection(self) -> AsyncConnection:
@@ -152,8 +156,9 @@ class MigrationContext:
         for statement in statements[start:]:
             if (
                 self.on_implicit_commit is not None
+                and not self.tables_locked
                 and self.statements_done != recorded
-                and self.adapter.commits_implicitly(statement.text)
+                and (not self._in_transaction or self.adapter.commits_implicitly(statement.text))
             ):
                 await self.on_implicit_commit(self.statements_done)
                 recorded = self.statements_done
@@ -163,7 +168,16 @@ class MigrationContext:
             except Exception as exc:
                 self.statement_failed(exc, statement.text, first_line + statement.line - 1)
                 raise
+            locks = self.adapter.locks_tables(statement.text)
+            if locks is not None:
+                self.tables_locked = locks
             await self._done()
+
+    async def release_tables(self) -> None:
+        """Unlock the tables the migration locked and left locked, before uno writes its own."""
+        if self.tables_locked:
+            await self.adapter.unlock_tables(self._connection)
+            self.tables_locked = False
 
     async def _run(self, sql: str, params: Params) -> CursorResult[Any]:
         try:
@@ -349,20 +363,39 @@ class MigrationContext:
         return await self._connection.run_sync(lambda c: sa_inspect(c).has_index(table, index, schema=schema))
 
 
-def execution_error(migration: Migration, exc: BaseException, context: MigrationContext) -> ExecutionError:
-    """The one error a failed migration raises, with the failing statement when there is one."""
+def execution_error(
+    migration: Migration, exc: BaseException, context: MigrationContext, *, connection_lost: bool = False
+) -> ExecutionError:
+    """The one error a failed migration raises, with the failing statement when there is one.
+
+    ``connection_lost``: the run's connection was lost under the migration; the message says
+    so first, then what the driver said.
+    """
     if isinstance(exc, ExecutionError):
         return exc
     failed = context.failed
+    lost = "the connection to the database was lost" if connection_lost else None
     if failed is not None and failed.error is exc:
+        message = mask_secrets(driver_message(exc))
         return ExecutionError(
             migration.id,
             migration.base.path,
-            mask_secrets(driver_message(exc)),
+            f"{lost} ({message})" if lost else message,
             statement=failed.statement,
             position=failed.position,
             statements_done=context.statements_done,
             line=failed.line,
         )
-    message = str(exc) if isinstance(exc, MigrationError) else f"{type(exc).__name__}: {exc}"
-    return ExecutionError(migration.id, migration.base.path, message, statements_done=context.statements_done)
+    if isinstance(exc, MigrationError):
+        message = str(exc)
+    elif isinstance(exc, SystemExit):
+        message = f"the migration called sys.exit({exc.code!r})"
+    elif isinstance(exc, DBAPIError):
+        message = mask_secrets(driver_message(exc))
+    else:
+        message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    if lost:
+        message = f"{lost} ({message})"
+    return ExecutionError(
+        migration.id, migration.base.path, mask_secrets(message), statements_done=context.statements_done
+    )

@@ -125,14 +125,21 @@ class ChecksumMismatchError(MigrationError):
 class FailedMigrationError(MigrationError):
     """A previous attempt of a migration failed part-way and is recorded as failed."""
 
-    def __init__(self, migration_id: str, statements_done: int) -> None:
+    def __init__(self, migration_id: str, statements_done: int, resumable: bool = True) -> None:
         self.migration_id = migration_id
         self.statements_done = statements_done
-        super().__init__(
-            f"migration {migration_id!r} failed earlier after {statements_done} statement(s); "
-            f"use 'migrate --resume' to continue it, 'repair {migration_id}' to forget the "
-            "attempt, or 'rollback'"
-        )
+        self.resumable = resumable
+        if resumable:
+            super().__init__(
+                f"migration {migration_id!r} failed earlier after {statements_done} statement(s); "
+                f"use 'migrate --resume' to continue it, 'repair {migration_id}' to forget the "
+                "attempt, or 'rollback'"
+            )
+        else:  # Python code is not a list of statements: it cannot be continued half-way
+            super().__init__(
+                f"migration {migration_id!r} failed earlier, part-way; undo what it did by hand, "
+                f"then 'repair {migration_id}' to forget the attempt, or 'rollback'"
+            )
 
 
 class ExecutionError(MigrationError):
@@ -170,6 +177,20 @@ class ExecutionError(MigrationError):
             at = f" at position {position}" if position is not None else ""
             text += f" [statement{at}: {short}]"
         super().__init__(text)
+
+
+class LockLostError(MigrationError):
+    """The run lock was lost while the run held it: its database session ended (a dropped
+    connection, a killed backend, a server timeout) or was replaced by a reconnect."""
+
+    def __init__(self, reason: str, migration_id: str | None = None) -> None:
+        self.reason = reason
+        self.migration_id = migration_id
+        at = f" during migration {migration_id}" if migration_id else ""
+        super().__init__(
+            f"lost the migration lock{at}: {reason}; the run stopped and applies nothing more "
+            "(run migrate again)"
+        )
 
 
 class LockTimeoutError(MigrationError):

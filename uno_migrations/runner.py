@@ -15,6 +15,7 @@ from .connection import async_url, mask_url
 from .dialects import get_adapter
 from .errors import (
     ChecksumMismatchError,
+    ConfigurationError,
     DuplicateMigrationError,
     FailedMigrationError,
     IrreversibleMigrationError,
@@ -140,10 +141,16 @@ class Migrator:
         async with session.transaction(write=False):
             if not await self.version_table.exists(session.connection):
                 return {}
-            return await self.version_table.read(session.connection)
+            try:
+                return await self.version_table.read(session.connection)
+            except Exception as exc:  # the driver's error, or SQLAlchemy's around it
+                problem = await self.version_table.layout_problem(session.connection)
+                if problem is None:
+                    raise
+                raise ConfigurationError(problem) from exc
 
     def _locked(self, session: Session) -> AbstractAsyncContextManager[None]:
-        return session.locked(self.version_table.key, self.lock_timeout)
+        return session.locked(self.version_table.name, self.version_table.schema, self.lock_timeout)
 
     def _emit(
         self, kind: str, migration_id: str, direction: str, index: int, total: int, ms: int | None = None
@@ -174,7 +181,7 @@ class Migrator:
                 failed = {mid: row for mid, row in applied.items() if row.status == "failed"}
                 if failed and not (resume or fake):
                     first = next(iter(failed.values()))
-                    raise FailedMigrationError(first.id, first.statements_done)
+                    raise FailedMigrationError(first.id, first.statements_done, first.kind == "sql")
                 done = [mid for mid, row in applied.items() if row.status == "applied"]
                 todo = plan_migrate(plan, done, target, steps)
                 loaded = [self._load(base, session.adapter.name) for base in todo]

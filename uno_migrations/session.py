@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy.engine import URL
 
 from .aio import is_async_connection
 from .connection import create_engine, mask_secrets, mask_url
 from .dialects import DialectAdapter, driver_message, get_adapter
-from .dialects.base import DriverSQL
-from .errors import DatabaseConnectionError
+from .dialects.base import DriverSQL, RunLock
+from .errors import DatabaseConnectionError, LockLostError
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+T = TypeVar("T")
+
 
 @dataclass
 class Session:
-    """The run's connection, its engine (for the lock's own connection) and its adapter.
+    """The run's connection, its engine (for a connection after the run's is lost), its adapter,
+    and the run lock it holds.
 
     ``external_transaction``: the caller handed over a connection already in a transaction; the
     run then works in savepoints and never commits it.
@@ -31,6 +36,8 @@ class Session:
     engine: AsyncEngine
     adapter: DialectAdapter
     external_transaction: bool = False
+    #: The run lock while the run holds it.
+    lock: RunLock | None = None
 
     @asynccontextmanager
     async def transaction(self, write: bool = True, check: DriverSQL | None = None) -> AsyncIterator[Any]:
@@ -47,13 +54,41 @@ class Session:
             yield await self.adapter.begin(self.connection, check) if write else None
 
     @asynccontextmanager
-    async def locked(self, key: str, timeout: float) -> AsyncIterator[None]:
-        """Hold the run-wide lock ``key`` (on engines that have one) for the block."""
-        lock = await self.adapter.lock(self.engine, key, timeout)
+    async def locked(self, table: str, schema: str | None, timeout: float) -> AsyncIterator[None]:
+        """Hold the run lock of the version table ``schema.table`` for the block, on the run's
+        own connection (a file lock on SQLite)."""
+        lock = await self.adapter.lock(self.connection, table, schema, timeout)
+        self.lock = lock
         try:
             yield
         finally:
+            self.lock = None
             await lock.release()
+
+    def lock_lost(self) -> str | None:
+        """Why the run lock may be gone (its session ended or was replaced); None while held."""
+        return None if self.lock is None else self.lock.lost()
+
+    def check_lock(self, migration_id: str | None = None) -> None:
+        """Raise LockLostError unless the run lock is still held: before each migration and
+        before each record, so that nothing runs or is recorded unguarded."""
+        reason = self.lock_lost()
+        if reason is not None:
+            raise LockLostError(reason, migration_id)
+
+    async def read_back(self, read: Callable[[AsyncConnection], Awaitable[T]], wait: float = 10.0) -> T:
+        """``read(connection)`` on a new connection, after the run's own session is lost: once
+        the server has ended that session (whose last statement may still be running there),
+        so what is read is what the lost session left behind."""
+        lock = self.lock
+
+        async def on_new_connection() -> T:
+            if lock is not None and lock.session_id is not None:
+                await self.adapter.session_gone(self.engine, lock.session_id, wait / 2)
+            async with self.engine.connect() as connection:
+                return await read(connection)
+
+        return await asyncio.wait_for(on_new_connection(), wait)
 
     async def outside_transaction(self, step: Callable[[], Awaitable[Any]]) -> None:
         """Run ``step`` with every statement committed on its own (autocommit)."""
@@ -63,11 +98,18 @@ class Session:
         await connection.execution_options(isolation_level="AUTOCOMMIT")
         try:
             await step()
-        finally:
-            if connection.in_transaction():
-                await connection.commit()
-            default = connection.dialect.default_isolation_level
-            await connection.execution_options(isolation_level=default)
+        except BaseException:
+            if self.lock_lost() is None:  # else the connection is gone: nothing to restore
+                with contextlib.suppress(Exception):  # the step's own error is what matters
+                    await self._end_autocommit()
+            raise
+        await self._end_autocommit()
+
+    async def _end_autocommit(self) -> None:
+        connection = self.connection
+        if connection.in_transaction():
+            await connection.commit()
+        await connection.execution_options(isolation_level=connection.dialect.default_isolation_level)
 
 
 @asynccontextmanager

@@ -7,19 +7,26 @@ of attempts where DDL commits implicitly (:mod:`.attempts`).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import time
 from collections.abc import Callable
 
+from sqlalchemy.exc import DBAPIError
+
 from .attempts import Attempts
+from .connection import mask_secrets
 from .context import MigrationContext, execution_error
-from .dialects.base import DriverSQL, ScriptError
-from .errors import LockTimeoutError, MigrationError
+from .dialects.base import DriverSQL, ScriptError, driver_message, walk_causes
+from .errors import LockLostError, LockTimeoutError, MigrationError
 from .migration import Migration, SQLMigration
 from .report import MigrationRun
 from .session import Session
 from .version_table import AppliedMigration, VersionTable
 
 Emit = Callable[..., None]
+log = logging.getLogger(__name__)
 
 
 def resume_point(migration: Migration, row: AppliedMigration) -> int:
@@ -63,6 +70,7 @@ class Steps:
         """
         base = migration.base
         action = "mark" if fake else "apply"
+        session.check_lock(migration.id)
         self._emit("start", migration.id, "up", index, total)
         resume_from = 0 if failed_row is None or fake else resume_point(migration, failed_row)
         context = MigrationContext(
@@ -82,14 +90,40 @@ class Steps:
                 return None
         except LockTimeoutError:
             raise
-        except Exception as exc:
-            error = execution_error(migration, exc, context)
-            await self._attempts.record_failure(session, migration, error, _ms(started))
+        except LockLostError:
             self._emit("fail", migration.id, "up", index, total, _ms(started))
+            await self._report_state(session, migration.id)
+            raise
+        except BaseException as exc:
+            if not _failure_of_migration(exc):
+                raise
+            self._emit("fail", migration.id, "up", index, total, _ms(started))
+            lost = session.lock_lost() or _connection_lost(exc)
+            error = execution_error(migration, exc, context, connection_lost=lost is not None)
+            if lost is None:
+                with contextlib.suppress(Exception):  # else recording the failure says why
+                    await context.release_tables()
+                await self._attempts.record_failure(session, migration, error, _ms(started))
+            else:
+                await self._report_state(session, migration.id)
             raise error from exc
         ms = _ms(started)
         self._emit("done", migration.id, "up", index, total, ms)
         return MigrationRun(migration.id, base.name, "up", action, ms, kind=base.kind)
+
+    async def _report_state(self, session: Session, migration_id: str) -> None:
+        """After the run's connection (and with it the lock) is lost: nothing can be recorded;
+        warn with the migration's real state, read back on a new connection."""
+        try:
+            state = await session.read_back(lambda c: self.version_table.describe_state(c, migration_id))
+        except Exception as exc:  # the server may be out of reach: say so, keep the real error
+            state = f"could not be read back ({mask_secrets(driver_message(exc)) or type(exc).__name__})"
+        log.warning(
+            "the connection holding the migration lock was lost, so nothing more was recorded; "
+            "read back on a new connection, %s %s",
+            migration_id,
+            state,
+        )
 
     async def _run_steps(
         self,
@@ -105,7 +139,11 @@ class Steps:
         migration = context.migration
         base = migration.base
         action = "mark" if fake else "apply"
-        write_ahead = not fake and not session.adapter.transactional_ddl
+        # Where a migration's work can outlast a failure (DDL that commits implicitly, or a
+        # migration outside a transaction, whose every statement commits), a row records the
+        # attempt before it starts, with the count of statements done: a run that dies half-way
+        # leaves a trace that stops the next run, instead of a migration run twice.
+        write_ahead = not fake and (not session.adapter.transactional_ddl or not base.transactional)
         announced = self._announced == migration.id and not has_row
         self._announced = None
         # Where the adapter can, the write-ahead row of the next SQL migration (resumable from
@@ -117,6 +155,8 @@ class Steps:
         )
 
         async def record(existing: bool | None) -> None:
+            session.check_lock(migration.id)
+            await context.release_tables()
             await self.version_table.record(
                 session.connection,
                 base,
@@ -215,11 +255,13 @@ class Steps:
     ) -> MigrationRun | None:
         """Revert (with ``fake``, unmark) ``migration``; None when another run reverted it."""
         action = "unmark" if fake else "revert"
+        session.check_lock(migration.id)
         self._emit("start", migration.id, "down", index, total)
         context = MigrationContext(session.connection, session.adapter, migration, "down")
         started = time.perf_counter()
 
         async def remove() -> None:
+            session.check_lock(migration.id)
             await self.version_table.remove(
                 session.connection, migration.id, action=action, execution_ms=_ms(started), actor=self.actor
             )
@@ -240,12 +282,42 @@ class Steps:
                     await remove()
         except LockTimeoutError:
             raise
-        except Exception as exc:
+        except LockLostError:
             self._emit("fail", migration.id, "down", index, total, _ms(started))
-            raise execution_error(migration, exc, context) from exc
+            await self._report_state(session, migration.id)
+            raise
+        except BaseException as exc:
+            if not _failure_of_migration(exc):
+                raise
+            self._emit("fail", migration.id, "down", index, total, _ms(started))
+            lost = session.lock_lost() or _connection_lost(exc)
+            if lost is not None:
+                await self._report_state(session, migration.id)
+            raise execution_error(migration, exc, context, connection_lost=lost is not None) from exc
         ms = _ms(started)
         self._emit("done", migration.id, "down", index, total, ms)
         return MigrationRun(migration.id, migration.base.name, "down", action, ms, kind=migration.base.kind)
+
+
+def _failure_of_migration(exc: BaseException) -> bool:
+    """Whether ``exc`` is the migration's own failure, to record and report as such: any error,
+    and also a ``sys.exit()`` or an ``asyncio.CancelledError`` the migration raised itself (not
+    a cancellation of the run, nor Ctrl-C, which stop the run as they are)."""
+    if isinstance(exc, Exception) or isinstance(exc, SystemExit):
+        return True
+    if isinstance(exc, asyncio.CancelledError):
+        task = asyncio.current_task()
+        cancelling = getattr(task, "cancelling", None)  # Python 3.11 and later
+        return cancelling is not None and cancelling() == 0
+    return False
+
+
+def _connection_lost(exc: BaseException) -> str | None:
+    """A database error that says the connection is gone."""
+    for cause in walk_causes(exc):
+        if isinstance(cause, DBAPIError) and cause.connection_invalidated:
+            return "the connection was lost"
+    return None
 
 
 def _ms(started: float) -> int:

@@ -196,11 +196,6 @@ class VersionTable:
         self.adapter: DialectAdapter = get_adapter(dialect) if dialect else DialectAdapter()
         self._compiled: dict[tuple[Any, ...], dict[str, DriverStatement]] = {}
 
-    @property
-    def key(self) -> str:
-        """Names the run lock: one lock per version table."""
-        return f"{self.schema or ''}.{self.name}"
-
     async def exists(self, connection: AsyncConnection) -> bool:
         return await connection.run_sync(lambda c: inspect(c).has_table(self.name, schema=self.schema))
 
@@ -424,6 +419,41 @@ class VersionTable:
             "actor": actor[:255],
         }
         return self._prepare(connection, "insert_log", entry)
+
+    async def layout_problem(self, connection: AsyncConnection) -> str | None:
+        """Why an existing table of this name is not a version table uno can use, or None."""
+        if connection.in_transaction():
+            await connection.rollback()  # the failed read ended the transaction on some engines
+
+        def columns(sync: Any) -> dict[str, set[str]]:
+            inspector = inspect(sync)
+            return {
+                table.name: {c["name"] for c in inspector.get_columns(table.name, schema=self.schema)}
+                if inspector.has_table(table.name, schema=self.schema)
+                else set()
+                for table in (self.migrations, self.log)
+            }
+
+        found = await connection.run_sync(columns)
+        for table in (self.migrations, self.log):
+            missing = sorted({c.name for c in table.columns} - found[table.name])
+            if missing:
+                return (
+                    f"table {table.name} is not a version table of uno-migrations (no column "
+                    f"{', '.join(missing)}); choose another name with --table"
+                )
+        return None
+
+    async def describe_state(self, connection: AsyncConnection, migration_id: str) -> str:
+        """Where one migration stands, in words (read after a run lost its connection)."""
+        t = self.migrations
+        query = select(t.c.status, t.c.statements_done).where(t.c.id == migration_id)
+        row = (await connection.execute(query)).first()
+        if row is None:
+            return "is not applied"
+        if row.status == "applied":
+            return "is applied"
+        return f"is recorded as {row.status} after {row.statements_done} statement(s)"
 
     async def history(self, connection: AsyncConnection) -> list[LogEntry]:
         t = self.log

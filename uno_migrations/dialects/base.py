@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -17,9 +18,20 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
     from sqlalchemy.pool import PoolProxiedConnection
 
+log = logging.getLogger(__name__)
 
 class RunLock(Protocol):
-    """A lock held for a whole migration run; ``release`` must be safe to call once."""
+    """A lock held for a whole migration run, in the run's own database session.
+
+    ``lost()`` tells, without a round trip, whether the lock may be gone (its session closed,
+    or replaced by a reconnect): the reason, or None while it is held. ``session_id`` is the
+    server's id of the session holding it (PostgreSQL's backend pid, MySQL's connection id),
+    when the engine has one. ``release`` is called once, and must not raise.
+    """
+
+    session_id: int | None
+
+    def lost(self) -> str | None: ...
 
     async def release(self) -> None: ...
 
@@ -38,10 +50,64 @@ class RowStream(Protocol):
 
 
 class NoLock:
-    """For engines that lock per migration instead of per run."""
+    """For a database no other process can reach (SQLite in memory)."""
+
+    session_id: int | None = None
+
+    def lost(self) -> str | None:
+        return None
 
     async def release(self) -> None:
         return None
+
+
+class SessionLock:
+    """A lock that lives in the database session of the run's ``connection``: it is held for as
+    long as that session is, and lost exactly when the session is (a dropped connection, a
+    killed backend, a reconnect). ``unlock`` releases it while the session is still there.
+
+    Holding it on the connection that runs the migrations, rather than on one of its own,
+    means the lock and the work it guards end together: a run whose lock was taken from it
+    has lost the connection its next statement needs, so it cannot go on unguarded.
+    """
+
+    def __init__(
+        self,
+        connection: AsyncConnection,
+        adapter: DialectAdapter,
+        session_id: int | None,
+        unlock: DriverSQL,
+    ) -> None:
+        sync = connection.sync_connection
+        assert sync is not None
+        self._connection = connection
+        self._sync = sync
+        self._adapter = adapter
+        self._dbapi = sync.connection.dbapi_connection
+        self.session_id = session_id
+        self._unlock = unlock
+
+    def lost(self) -> str | None:
+        sync = self._sync
+        if sync.closed or sync.invalidated:
+            return "the connection holding it was closed"
+        if sync.connection.dbapi_connection is not self._dbapi:
+            return "the connection holding it was replaced by a new one"
+        if self._adapter.driver_closed(sync.connection.driver_connection):
+            return "the connection holding it was closed"
+        return None
+
+    async def release(self) -> None:
+        if self.lost() is not None:
+            return  # the lock ended with its session
+        connection = self._connection
+        began = not connection.in_transaction()
+        try:
+            await connection.exec_driver_sql(*self._unlock)
+            if began:
+                await connection.commit()
+        except Exception as exc:  # the run's outcome matters more; the session's end frees it
+            log.warning("could not release the migration lock: %s", driver_message(exc))
 
 
 DriverSQL = tuple[str, tuple[Any, ...]]
@@ -188,13 +254,36 @@ class DialectAdapter:
         """Whether the statement commits the transaction it runs in (MySQL's DDL)."""
         return False
 
+    def locks_tables(self, sql: str) -> bool | None:
+        """True for a statement that locks tables for the session so that no other table may be
+        written (MySQL's LOCK TABLES), False for one that ends that, None for any other."""
+        return None
+
+    async def unlock_tables(self, connection: AsyncConnection) -> None:
+        """End a migration's table locks, so that uno's own tables can be written."""
+
     def savepoint(self, connection: AsyncConnection) -> AbstractAsyncContextManager[Any]:
         """A savepoint inside the current transaction (``execute_transaction``)."""
         return connection.begin_nested()
 
-    async def lock(self, engine: AsyncEngine, key: str, timeout: float) -> RunLock:
-        """Take the run-wide lock named ``key``, waiting at most ``timeout`` seconds."""
+    async def lock(
+        self, connection: AsyncConnection, table: str, schema: str | None, timeout: float
+    ) -> RunLock:
+        """Take the run-wide lock of the version table ``schema.table`` on the run's own
+        ``connection``, waiting at most ``timeout`` seconds (LockTimeoutError naming the holder
+        when it runs out). The lock is named after the table as the database resolves it (the
+        schema a missing ``schema`` stands for), so every spelling of one table takes one lock.
+        """
         return NoLock()
+
+    def driver_closed(self, driver: Any) -> bool:
+        """Whether the driver's connection knows it is closed (no round trip)."""
+        return False
+
+    async def session_gone(self, engine: AsyncEngine, session_id: int, wait: float) -> bool:
+        """Wait at most ``wait`` seconds for the server to end the session ``session_id`` (a
+        dead run's, whose last statement may still be running there); whether it has ended."""
+        return True
 
     def error_position(self, error: BaseException) -> int | None:
         """The 1-based character position of the error inside the statement, when known."""

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
+import asyncio
 import itertools
 import logging
 import re
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from ..errors import LockTimeoutError
-from .base import DialectAdapter, DriverSQL, RunLock
+from .base import DialectAdapter, DriverSQL, RunLock, SessionLock
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -22,9 +22,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 _SAVEPOINTS = itertools.count(1)
 
-_HOLDER = text(
-    "SELECT p.ID, p.USER, p.HOST FROM information_schema.PROCESSLIST p WHERE p.ID = IS_USED_LOCK(:name)"
+# GET_LOCK names are server-wide and at most 64 characters: the digest of the version table's
+# name as the server resolves it (the current database when no schema is given), so that every
+# spelling of one table takes one lock.
+_TRY_LOCK = (
+    "SELECT GET_LOCK(n.name, %s), n.name, CONNECTION_ID() FROM (SELECT CONCAT('uno_migrations:', "
+    "SHA1(CONCAT(COALESCE(%s, DATABASE(), ''), '/', %s))) AS name) AS n"
 )
+_HOLDER = "SELECT p.ID, p.USER, p.HOST FROM information_schema.PROCESSLIST p WHERE p.ID = IS_USED_LOCK(%s)"
+# GET_LOCK takes its timeout in seconds; far larger values overflow and fail at once.
+_LONGEST_WAIT = 365 * 24 * 3600
 
 # Comments and blanks before a statement's first word; an executable comment (/*! ... */) is not
 # skipped, it may hold anything.
@@ -44,16 +51,10 @@ _PIPELINE_API = (
 )
 
 
-class NamedLock:
-    def __init__(self, connection: AsyncConnection, name: str) -> None:
-        self.connection = connection
-        self.name = name
-
-    async def release(self) -> None:
-        try:
-            await self.connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": self.name})
-        finally:
-            await self.connection.close()
+def _first_word(sql: str) -> str | None:
+    leading = _LEADING.match(sql)
+    word = _FIRST_WORD.match(sql, leading.end() if leading else 0)
+    return None if word is None else word.group().lower()
 
 
 class MySQLAdapter(DialectAdapter):
@@ -66,30 +67,81 @@ class MySQLAdapter(DialectAdapter):
     # statement: its write-ahead row then costs neither a round trip nor a commit of its own.
     announces_attempts = True
 
-    async def lock(self, engine: AsyncEngine, key: str, timeout: float) -> RunLock:
-        # Lock names are limited to 64 characters; a digest keeps long schema.table keys unique.
-        # GET_LOCK names are server-wide: the database is part of the key.
-        scoped = f"{engine.url.database or ''}/{key}"
-        name = "uno_migrations:" + hashlib.sha1(scoped.encode()).hexdigest()[:40]
-        connection = await engine.connect()
-        try:
-            await connection.execution_options(isolation_level="AUTOCOMMIT")
-            got = await connection.scalar(
-                text("SELECT GET_LOCK(:name, :timeout)"), {"name": name, "timeout": max(timeout, 0)}
+    def __init__(self) -> None:
+        #: The server's max_allowed_packet: a longer statement would make it drop the connection.
+        self.max_packet: int | None = None
+
+    async def prepare(self, connection: AsyncConnection, lock_timeout: float) -> None:
+        result = await connection.exec_driver_sql("SELECT @@max_allowed_packet")
+        self.max_packet = int(result.scalar() or 0) or None
+        await connection.commit()
+
+    def _check_size(self, sql: str, args: tuple[Any, ...] | None) -> None:
+        limit = self.max_packet
+        if limit is None or len(sql) * 4 < limit:
+            return
+        size = len(sql.encode())
+        if size > limit:
+            from pymysql.err import Error, OperationalError  # type: ignore[import-untyped]
+
+            error = OperationalError(
+                1153, f"statement of {size} bytes exceeds the server's max_allowed_packet ({limit} bytes)"
             )
+            raise DBAPIError.instance(sql, args, error, Error)
+
+    async def lock(
+        self, connection: AsyncConnection, table: str, schema: str | None, timeout: float
+    ) -> RunLock:
+        # A named lock on the run's own connection: held until released or the connection ends,
+        # and lost only with the connection the migrations run on.
+        began = not connection.in_transaction()
+        wait = min(max(timeout, 0), _LONGEST_WAIT)
+        try:
+            result = await connection.exec_driver_sql(_TRY_LOCK, (wait, schema, table))
+            one: Any = result.one()
+            got, name, connection_id = one
             if got != 1:
-                row = (await connection.execute(_HOLDER, {"name": name})).first()
+                row: Any = (await connection.exec_driver_sql(_HOLDER, (name,))).first()
                 holder = f"MySQL connection {row[0]}, user {row[1]} from {row[2]}" if row else None
                 raise LockTimeoutError(timeout, holder)
-            return NamedLock(connection, name)
-        except BaseException:
-            await connection.close()
-            raise
+        finally:
+            if began and connection.in_transaction():
+                await connection.commit()
+        return SessionLock(connection, self, connection_id, ("SELECT RELEASE_LOCK(%s)", (name,)))
+
+    def driver_closed(self, driver: Any) -> bool:
+        return bool(getattr(driver, "closed", False))
+
+    async def session_gone(self, engine: AsyncEngine, session_id: int, wait: float) -> bool:
+        deadline = time.monotonic() + wait
+        async with engine.connect() as connection:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            while True:
+                result = await connection.exec_driver_sql(
+                    "SELECT count(*) FROM information_schema.PROCESSLIST WHERE ID = %s", (session_id,)
+                )
+                if not result.scalar():
+                    return True
+                if time.monotonic() >= deadline:
+                    return False
+                await asyncio.sleep(0.1)
 
     def commits_implicitly(self, sql: str) -> bool:
-        leading = _LEADING.match(sql)
-        word = _FIRST_WORD.match(sql, leading.end() if leading else 0)
-        return word is None or word.group().lower() not in _KEEP_TRANSACTION
+        word = _first_word(sql)
+        return word is None or word not in _KEEP_TRANSACTION
+
+    def locks_tables(self, sql: str) -> bool | None:
+        # Under LOCK TABLES a session may touch only the tables it locked: uno's own tables
+        # cannot be written until UNLOCK TABLES (or another LOCK TABLES) releases them.
+        word = _first_word(sql)
+        if word == "lock":
+            return True
+        if word == "unlock":
+            return False
+        return None
+
+    async def unlock_tables(self, connection: AsyncConnection) -> None:
+        await self.run_statement(connection, "UNLOCK TABLES")
 
     async def _execute(
         self, connection: AsyncConnection, sql: str, args: tuple[Any, ...] | None, fetch: bool = False
@@ -97,12 +149,13 @@ class MySQLAdapter(DialectAdapter):
         """One statement on aiomysql's own cursor (SQLAlchemy's result handling costs more than the
         round trip); its rows with ``fetch``. None without that driver (the portable path).
         Errors become SQLAlchemy's DBAPIError, as on the portable path."""
-        from pymysql.err import Error  # type: ignore[import-untyped]
+        from pymysql.err import Error
 
         raw = await self.raw_connection(connection)
         driver = raw.driver_connection
         if driver is None:
             return None
+        self._check_size(sql, args)
         cursor = await driver.cursor()
         try:
             await cursor.execute(sql, args)

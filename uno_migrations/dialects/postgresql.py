@@ -6,19 +6,26 @@ import asyncio
 import functools
 import re
 import time
-import zlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from ..aio import await_
 from ..errors import LockTimeoutError
-from .base import DialectAdapter, DriverSQL, RowStream, RunLock, Script, ServerElapsed, walk_causes
+from .base import (
+    DialectAdapter,
+    DriverSQL,
+    RowStream,
+    RunLock,
+    Script,
+    ServerElapsed,
+    SessionLock,
+    walk_causes,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -52,25 +59,30 @@ def _inline(statement: DriverSQL) -> str | None:
     return _PLACEHOLDER.sub(lambda m: literals[int(m.group(1)) - 1] or "", sql)
 
 
-_HOLDER = text(
+# The lock's key is a 64-bit hash of the version table's name as the server resolves it: a run
+# given --schema public and one given no schema (search_path's public) take the same lock.
+_TRY_LOCK = (
+    "SELECT pg_try_advisory_lock(k), k, pg_backend_pid() FROM (SELECT hashtextextended("
+    "COALESCE($1::text, current_schema()::text, '') || '.' || $2::text, 0) AS k) AS lock_key"
+)
+_HOLDER = (
     "SELECT a.pid, a.usename, a.application_name, a.client_addr "
     "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-    "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = :key"
+    "WHERE l.locktype = 'advisory' AND l.granted AND l.database = "
+    "(SELECT oid FROM pg_database WHERE datname = current_database()) "
+    "AND l.classid::bigint = $1 AND l.objid::bigint = $2 AND l.objsubid = 1"
 )
-
-
-class AdvisoryLock:
-    def __init__(self, connection: AsyncConnection, key: int) -> None:
-        self.connection = connection
-        self.key = key
-
-    async def release(self) -> None:
-        try:
-            await self.connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
-        finally:
-            # Closing the session would release the lock anyway; unlocking first keeps a pooled
-            # connection from carrying it.
-            await self.connection.close()
+# Server settings for the run's session (PostgreSQL 14 and later): the server checks every
+# second that the client is still there while a statement runs, and cancels the statement if
+# not, so a killed run's migration (sent whole, as one query) is rolled back within a second
+# instead of running on, and committing, after its client and its lock are gone. Keepalives
+# find a peer that vanished without closing its socket.
+_SESSION_SETTINGS = (
+    "SELECT set_config('client_connection_check_interval', '1000', false), "
+    "set_config('tcp_keepalives_idle', '10', false), "
+    "set_config('tcp_keepalives_interval', '5', false), "
+    "set_config('tcp_keepalives_count', '3', false)"
+)
 
 
 class _PostgreSQLStream:
@@ -99,36 +111,64 @@ class PostgreSQLAdapter(DialectAdapter):
     paramstyle = "numeric_dollar"
     transactional_ddl = True
 
-    async def lock(self, engine: AsyncEngine, key: str, timeout: float) -> RunLock:
-        # A session lock on its own connection: it outlives the per-migration transactions, and
-        # PostgreSQL frees it when the session ends, so a killed run never leaves it behind.
-        number = zlib.crc32(key.encode()) & 0x7FFFFFFF
-        connection = await engine.connect()
-        try:
-            await connection.execution_options(isolation_level="AUTOCOMMIT")
-            deadline = time.monotonic() + timeout
-            delay = 0.05
-            while True:
-                got = await connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": number})
-                if got:
-                    return AdvisoryLock(connection, number)
-                if time.monotonic() >= deadline:
-                    holder = await self._holder(connection, number)
-                    raise LockTimeoutError(timeout, holder)
-                await asyncio.sleep(min(delay, max(deadline - time.monotonic(), 0.01)))
-                delay = min(delay * 2, 0.5)
-        except BaseException:
-            await connection.close()
-            raise
+    async def prepare(self, connection: AsyncConnection, lock_timeout: float) -> None:
+        if (connection.dialect.server_version_info or (0,)) >= (14,):
+            await connection.exec_driver_sql(_SESSION_SETTINGS)
+            await connection.commit()
 
-    async def _holder(self, connection: AsyncConnection, number: int) -> str | None:
-        row = (await connection.execute(_HOLDER, {"key": number})).first()
+    async def lock(
+        self, connection: AsyncConnection, table: str, schema: str | None, timeout: float
+    ) -> RunLock:
+        # A session lock on the run's own connection: it outlives the per-migration
+        # transactions, ends with the session (a killed run never leaves it behind), and cannot
+        # be lost while the migrations go on, since they run in that same session.
+        began = not connection.in_transaction()
+        deadline = time.monotonic() + timeout
+        delay = 0.05
+        while True:
+            result = await connection.exec_driver_sql(_TRY_LOCK, (schema, table))
+            row: Any = result.one()
+            got, key, pid = row
+            if began:
+                await connection.commit()
+            if got:
+                return SessionLock(connection, self, pid, ("SELECT pg_advisory_unlock($1)", (key,)))
+            if time.monotonic() >= deadline:
+                holder = await self._holder(connection, key)
+                if began:
+                    await connection.commit()
+                raise LockTimeoutError(timeout, holder)
+            await asyncio.sleep(min(delay, max(deadline - time.monotonic(), 0.01)))
+            delay = min(delay * 2, 0.5)
+
+    async def _holder(self, connection: AsyncConnection, key: int) -> str | None:
+        unsigned = key & 0xFFFFFFFFFFFFFFFF
+        result = await connection.exec_driver_sql(_HOLDER, (unsigned >> 32, unsigned & 0xFFFFFFFF))
+        row: Any = result.first()
         if row is None:
             return None
         pid, user, app, addr = row
         where = f" from {addr}" if addr else ""
         application = f" ({app})" if app else ""
         return f"PostgreSQL backend pid {pid}, user {user}{application}{where}"
+
+    def driver_closed(self, driver: Any) -> bool:
+        is_closed = getattr(driver, "is_closed", None)
+        return bool(is_closed()) if is_closed is not None else False
+
+    async def session_gone(self, engine: AsyncEngine, session_id: int, wait: float) -> bool:
+        deadline = time.monotonic() + wait
+        async with engine.connect() as connection:
+            while True:
+                result = await connection.exec_driver_sql(
+                    "SELECT count(*) FROM pg_stat_activity WHERE pid = $1", (session_id,)
+                )
+                if not result.scalar():
+                    return True
+                await connection.rollback()
+                if time.monotonic() >= deadline:
+                    return False
+                await asyncio.sleep(0.1)
 
     @asynccontextmanager
     async def _driver(self, connection: AsyncConnection) -> AsyncIterator[Any]:
@@ -178,7 +218,9 @@ class PostgreSQLAdapter(DialectAdapter):
         query = ";\n".join(["BEGIN", *script.statements, *record, "COMMIT"])  # type: ignore[list-item]
         try:
             await driver.execute(query)
-        except Exception:
+        except Exception as exc:
+            if driver.is_closed():  # lost: running it again step by step would reconnect
+                raise DBAPIError.instance(None, None, exc, Exception, connection_invalidated=True) from exc
             if driver.is_in_transaction():
                 await driver.execute("ROLLBACK")
             return None

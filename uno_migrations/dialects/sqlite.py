@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import getpass
+import os
+import socket
 import sqlite3
+import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -10,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from ..errors import LockTimeoutError
-from .base import DialectAdapter, DriverSQL, RowStream, Script, ScriptError
+from ..errors import LockTimeoutError, MigrationError
+from .base import DialectAdapter, DriverSQL, NoLock, RowStream, RunLock, Script, ScriptError
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
@@ -32,6 +37,19 @@ class SQLiteAdapter(DialectAdapter):
         self.lock_timeout = lock_timeout
         await connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(lock_timeout * 1000)}")
         await connection.commit()
+
+    async def lock(
+        self, connection: AsyncConnection, table: str, schema: str | None, timeout: float
+    ) -> RunLock:
+        # SQLite has no named locks, and its write lock cannot be held for a whole run (a
+        # non-transactional migration writes outside any transaction, and other connections
+        # must still write): the run lock is an operating-system lock on a file beside the
+        # database, which the system frees when the process ends, however it ends.
+        path = _database_file(connection.engine.url.database, connection.engine.url.query)
+        if path is None:
+            return NoLock()  # in memory: no other process can reach it
+        name = f"{schema}.{table}" if schema else table
+        return await FileLock.acquire(f"{os.path.realpath(path)}.{name}.lock", timeout)
 
     async def run_statement(self, connection: AsyncConnection, sql: str) -> None:
         # Straight to aiosqlite: one trip to its thread instead of SQLAlchemy's three (cursor,
@@ -131,6 +149,115 @@ class SQLiteAdapter(DialectAdapter):
         if "locked" in str(error):
             holder = "another connection writing to this database"
             raise LockTimeoutError(self.lock_timeout, holder) from error
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # getuser raises various errors when no user name is set
+        return "unknown"
+
+
+def _database_file(database: str | None, query: Any) -> str | None:
+    """The file of a SQLite URL's database; None for a database in memory."""
+    if not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):  # a URI filename (uri=true)
+        path, _, options = database[5:].partition("?")
+        if "mode=memory" in options or "mode=memory" in str(query.get("mode", "")) or not path:
+            return None
+        return path
+    return database
+
+
+class FileLock:
+    """An exclusive lock on a file (``flock``), held by the open file: two runs in one process
+    exclude each other as two processes do. The file holds the holder's description, for the
+    message of a run that waits in vain. It is never deleted: a waiting run may have it open,
+    and deleting it would let a third run lock a new file beside the held one."""
+
+    session_id: int | None = None
+
+    def __init__(self, path: str, fd: int) -> None:
+        self.path = path
+        self._fd = fd
+        self._inode = os.fstat(fd).st_ino
+
+    @classmethod
+    async def acquire(cls, path: str, timeout: float) -> FileLock:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as exc:
+                raise MigrationError(f"cannot open the lock file {path}: {exc.strerror}") from exc
+            try:
+                await _wait_for_lock(fd, deadline, timeout)
+                lock = cls(path, fd)
+                if lock.lost() is None:
+                    _describe(fd)
+                    return lock
+            except BaseException:
+                os.close(fd)
+                raise
+            os.close(fd)  # the file was removed while this run waited: lock the new one
+
+    def lost(self) -> str | None:
+        try:
+            if os.stat(self.path).st_ino == self._inode:
+                return None
+        except OSError:
+            pass
+        return f"its lock file {self.path} was removed"
+
+    async def release(self) -> None:
+        os.close(self._fd)  # closing the file releases the lock
+
+
+async def _wait_for_lock(fd: int, deadline: float, timeout: float) -> None:
+    delay = 0.01
+    while not _try_lock(fd):
+        if time.monotonic() >= deadline:
+            raise LockTimeoutError(timeout, _holder(fd))
+        await asyncio.sleep(min(delay, max(deadline - time.monotonic(), 0.005)))
+        delay = min(delay * 2, 0.25)
+
+
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            os.lseek(fd, 0, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
+    def _describe(fd: int) -> None:
+        return None  # the locked byte cannot be read by the others
+
+    def _holder(fd: int) -> str | None:
+        return "another process"
+
+else:
+    import fcntl
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def _describe(fd: int) -> None:
+        text = f"process {os.getpid()} of user {_user()} on {socket.gethostname()}".encode()
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, text, 0)
+
+    def _holder(fd: int) -> str | None:
+        text = os.pread(fd, 200, 0).decode(errors="replace").strip()
+        return text or None
 
 
 class _SQLiteStream:
