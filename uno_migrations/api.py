@@ -4,22 +4,47 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
 from .aio import is_async_engine
 from .report import RunReport
-from .runner import Bind, Directories, Migrator
+from .runner import Bind, Directories, Listener, Migrator
+from .sources import MigrationSource
 
 
-async def migrate(bind: Bind, directories: Directories = "migrations", **options: Any) -> RunReport:
-    """Apply every pending migration in ``directories``; ``options`` go to :class:`Migrator`.
+async def migrate(
+    bind: Bind,
+    directories: Directories = "migrations",
+    *,
+    target: str | None = None,
+    steps: int | None = None,
+    fake: bool = False,
+    dry_run: bool = False,
+    resume: bool = False,
+    table: str = "uno_migrations",
+    schema: str | None = None,
+    lock_timeout: float = 60.0,
+    listener: Listener | None = None,
+    sources: Sequence[MigrationSource] = (),
+) -> RunReport:
+    """Apply pending migrations in ``directories``: :class:`Migrator` (``table`` to
+    ``sources``) and its :meth:`~Migrator.migrate` (``target`` to ``resume``) in one call.
 
     >>> # await uno_migrations.migrate(engine, "migrations")
     """
-    run_options = {k: options.pop(k) for k in ("target", "steps", "fake", "dry_run") if k in options}
-    return await Migrator(bind, directories, **options).migrate(**run_options)
+    migrator = Migrator(
+        bind,
+        directories,
+        table=table,
+        schema=schema,
+        lock_timeout=lock_timeout,
+        listener=listener,
+        sources=sources,
+    )
+    return await migrator.migrate(target, steps, fake=fake, dry_run=dry_run, resume=resume)
 
 
 def migrate_sync(bind: Bind | Engine, directories: Directories = "migrations", **options: Any) -> RunReport:

@@ -280,7 +280,7 @@ def status(state: State, as_json: bool, exit_code: bool) -> None:
         click.echo(json.dumps(out.status_document(migrator.url, states), indent=2))
     elif not state.quiet:
         out.status_table(migrator.url, states)
-    if exit_code and any(s.status in ("pending", "failed", "modified") for s in states):
+    if exit_code and any(s.status in ("pending", "failed", "modified", "missing") for s in states):
         click.get_current_context().exit(EXIT_PENDING)
 
 

@@ -395,7 +395,7 @@ class LoggingSetup:
             level = logging.ERROR
         self.levels: dict[str, int] = {"uno_migrations": level}
         # The version table's statements go to the driver directly: logged apart, with -vvv.
-        self.levels["uno_migrations.sql"] = logging.INFO if verbose >= 3 else max(level, logging.WARNING)
+        self.levels["uno_migrations.sql"] = logging.DEBUG if verbose >= 3 else max(level, logging.WARNING)
         if verbose >= 3:
             self.levels["sqlalchemy.engine"] = logging.INFO
         self._saved: dict[str, int] = {}

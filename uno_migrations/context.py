@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -17,6 +19,7 @@ from .aio import async_connection
 from .connection import mask_secrets
 from .dialects.base import driver_message
 from .errors import ExecutionError, MigrationError, ParameterError
+from .sql_params import check_values
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
@@ -182,7 +185,11 @@ class MigrationContext:
     async def _run(self, sql: str, params: Params) -> CursorResult[Any]:
         try:
             if params:
-                bound, args = self.adapter.bind(sql, params)
+                try:
+                    bound, args = self.adapter.bind(sql, params)
+                except ParameterError as exc:
+                    self.statement_failed(exc, sql)
+                    raise
                 result = await self._connection.exec_driver_sql(bound, args)
             else:
                 options = {"no_parameters": True}
@@ -205,15 +212,22 @@ class MigrationContext:
         first = rows[0]
         # Bind once with the row's own keys/positions as values to learn where each value goes.
         args: Sequence[Sequence[Any]]
-        if isinstance(first, Mapping):
-            bound, names = self.adapter.bind(text, {key: key for key in first})
-            args = [tuple(row[name] for name in names) for row in rows]
-        else:
-            bound, positions = self.adapter.bind(text, list(range(len(first))))
-            if positions == tuple(range(len(first))):
-                args = rows  # type: ignore[assignment]  # already in the driver's order
+        try:
+            if isinstance(first, Mapping):
+                bound, names = self.adapter.bind(text, {key: key for key in first})
+                args = [tuple(row[name] for name in names) for row in rows]
             else:
-                args = [tuple(row[i] for i in positions) for row in rows]
+                bound, positions = self.adapter.bind(text, list(range(len(first))))
+                check_values(first)
+                if positions != tuple(range(len(first))):
+                    args = [tuple(row[i] for i in positions) for row in rows]
+                elif all(type(row) is tuple for row in rows):
+                    args = rows  # type: ignore[assignment]  # already as the driver takes them
+                else:  # lists, or Rows from iterate(): drivers take a batch of tuples
+                    args = [tuple(row) for row in rows]
+        except ParameterError as exc:
+            self.statement_failed(exc, text)
+            raise
         try:
             count = await self.adapter.execute_many(self._connection, bound, args)
         except DBAPIError as exc:
@@ -385,6 +399,7 @@ def execution_error(
             position=failed.position,
             statements_done=context.statements_done,
             line=failed.line,
+            hint=context.adapter.hint(exc),
         )
     if isinstance(exc, MigrationError):
         message = str(exc)
@@ -397,5 +412,22 @@ def execution_error(
     if lost:
         message = f"{lost} ({message})"
     return ExecutionError(
-        migration.id, migration.base.path, mask_secrets(message), statements_done=context.statements_done
+        migration.id,
+        migration.base.path,
+        mask_secrets(message),
+        statements_done=context.statements_done,
+        line=_line_in_file(exc, migration.base.path),
     )
+
+
+def _line_in_file(exc: BaseException, path: str | None) -> int | None:
+    """The line of the migration's own file where ``exc`` was raised (its innermost frame
+    there: a helper the migration defines counts, a library it calls does not)."""
+    if not path or not path.endswith(".py"):
+        return None
+    wanted = os.path.realpath(path)
+    line = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename == path or os.path.realpath(frame.filename) == wanted:
+            line = frame.lineno
+    return line

@@ -160,8 +160,10 @@ class ExecutionError(MigrationError):
         position: int | None = None,
         statements_done: int = 0,
         line: int | None = None,
+        hint: str | None = None,
     ) -> None:
         self.migration_id = migration_id
+        self.hint = hint
         self.path = path
         self.message = message
         self.statement = statement
@@ -176,7 +178,22 @@ class ExecutionError(MigrationError):
                 short = short[:197] + "..."
             at = f" at position {position}" if position is not None else ""
             text += f" [statement{at}: {short}]"
+        if hint:
+            text += f"; {hint}"
         super().__init__(text)
+
+    def with_hint(self, hint: str) -> ExecutionError:
+        """The same error, with what to do next said at its end."""
+        return ExecutionError(
+            self.migration_id,
+            self.path,
+            self.message,
+            statement=self.statement,
+            position=self.position,
+            statements_done=self.statements_done,
+            line=self.line,
+            hint=hint,
+        )
 
 
 class LockLostError(MigrationError):

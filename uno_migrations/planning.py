@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from .errors import (
     DependencyCycleError,
     MigrationError,
+    PlanningError,
     UnknownDependencyError,
     UnknownMigrationError,
 )
@@ -119,7 +120,24 @@ def plan_migrate(
         target_id = plan.resolve(target)
         candidates = candidates[: plan.position[target_id] + 1]
     pending = [m for m in candidates if m.id not in done]
+    if target is not None and target_id in done:
+        later = next((m.id for m in plan.migrations[plan.position[target_id] + 1 :] if m.id in done), None)
+        if later is not None:
+            raise PlanningError(
+                f"cannot migrate to {target_id}: it is applied, and so is {later} after it; "
+                f"use 'rollback --target {target_id}' to go back to it"
+            )
+    if steps is not None and len(pending) < steps:
+        raise PlanningError(f"cannot apply {_count(steps)}: only {_are(len(pending))} pending")
     return pending[:steps] if steps is not None else pending
+
+
+def _count(n: int) -> str:
+    return f"{n} migration{'' if n == 1 else 's'}"
+
+
+def _are(n: int) -> str:
+    return f"{n} {'is' if n == 1 else 'are'}"
 
 
 def plan_rollback(
@@ -147,7 +165,11 @@ def plan_rollback(
         limit = plan.position.get(target_id)
         if limit is None:
             raise UnknownMigrationError(target)
+        if target_id not in applied_order:
+            raise PlanningError(f"cannot roll back to {target_id}: it is not applied")
         return [mid for mid in newest_first if plan.position.get(mid, len(plan)) > limit]
+    if steps is not None and len(newest_first) < steps:
+        raise PlanningError(f"cannot roll back {_count(steps)}: only {_are(len(newest_first))} applied")
     return newest_first[: steps if steps is not None else 1]
 
 

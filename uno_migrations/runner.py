@@ -17,6 +17,7 @@ from .errors import (
     ChecksumMismatchError,
     ConfigurationError,
     DuplicateMigrationError,
+    ExecutionError,
     FailedMigrationError,
     IrreversibleMigrationError,
     MigrationError,
@@ -185,29 +186,61 @@ class Migrator:
                 done = [mid for mid, row in applied.items() if row.status == "applied"]
                 todo = plan_migrate(plan, done, target, steps)
                 loaded = [self._load(base, session.adapter.name) for base in todo]
+                if session.external_transaction and not (dry_run or fake):
+                    outside = next((m for m in loaded if not m.base.transactional), None)
+                    if outside is not None:
+                        raise MigrationError(
+                            f"migration {outside.id} runs outside a transaction, so it cannot run in "
+                            "the transaction the connection given is in; pass the engine, or a "
+                            "connection outside a transaction"
+                        )
                 if dry_run:
                     report.runs = [planned_run(m, "up") for m in loaded]
                     return report
                 if resume and not fake:
+                    gone = next((mid for mid in failed if mid not in plan.position), None)
+                    if gone is not None:
+                        raise MigrationError(
+                            f"cannot resume {gone}: its file is missing; restore it, or undo what "
+                            f"it did by hand and 'repair {gone}'"
+                        )
                     for migration in loaded:  # refuse before anything runs, not half-way
                         if migration.id in failed:
                             resume_point(migration, failed[migration.id])
+                alembic = False
                 if todo and not applied:
                     async with session.transaction():
+                        alembic = await self.version_table.alembic_manages(session.connection)
                         await self.version_table.create(session.connection)
-                for index, migration in enumerate(loaded):
-                    row = failed.get(migration.id)
-                    following = loaded[index + 1] if index + 1 < len(loaded) else None
-                    if following is not None and following.id in failed:
-                        following = None
-                    run = await self._steps.apply(
-                        session, migration, index, len(loaded), fake, row, following
-                    )
-                    if run is None:
-                        report.skipped.append(migration.id)
-                    else:
-                        report.runs.append(run)
+                try:
+                    await self._apply_all(session, loaded, failed, fake, report)
+                except ExecutionError as exc:
+                    if not alembic:
+                        raise
+                    raise exc.with_hint(
+                        "Alembic manages this database (it has an alembic_version table): take its "
+                        "history over first with 'uno-migrations alembic adopt'"
+                    ) from exc
         return report
+
+    async def _apply_all(
+        self,
+        session: Session,
+        loaded: list[Migration],
+        failed: dict[str, AppliedMigration],
+        fake: bool,
+        report: RunReport,
+    ) -> None:
+        for index, migration in enumerate(loaded):
+            row = failed.get(migration.id)
+            following = loaded[index + 1] if index + 1 < len(loaded) else None
+            if following is not None and following.id in failed:
+                following = None
+            run = await self._steps.apply(session, migration, index, len(loaded), fake, row, following)
+            if run is None:
+                report.skipped.append(migration.id)
+            else:
+                report.runs.append(run)
 
     def _load(self, base: MigrationBase, dialect: str) -> Migration:
         return self._source_of[str(base.id)].load(base, dialect)
@@ -255,7 +288,7 @@ class Migrator:
                 ids = plan_rollback(
                     plan,
                     [row.id for row in chronological],
-                    steps=steps if (steps is not None or target or all) else 1,
+                    steps=steps,
                     target=target,
                     everything=all,
                 )

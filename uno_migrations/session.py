@@ -15,7 +15,7 @@ from .aio import is_async_connection
 from .connection import create_engine, mask_secrets, mask_url
 from .dialects import DialectAdapter, driver_message, get_adapter
 from .dialects.base import DriverSQL, RunLock
-from .errors import DatabaseConnectionError, LockLostError
+from .errors import ConfigurationError, DatabaseConnectionError, LockLostError
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -57,6 +57,12 @@ class Session:
     async def locked(self, table: str, schema: str | None, timeout: float) -> AsyncIterator[None]:
         """Hold the run lock of the version table ``schema.table`` for the block, on the run's
         own connection (a file lock on SQLite)."""
+        if self.external_transaction and not self.adapter.transactional_ddl:
+            raise ConfigurationError(
+                f"the connection given is already in a transaction, and {self.adapter.title} commits "
+                "DDL implicitly, so that transaction could not hold the migrations; pass the engine, "
+                "or a connection outside a transaction"
+            )
         lock = await self.adapter.lock(self.connection, table, schema, timeout)
         self.lock = lock
         try:
@@ -119,7 +125,10 @@ async def open_session(
     """A session on ``bind``; an engine made from a URL is disposed of afterwards."""
     if is_async_connection(bind):
         adapter = get_adapter(bind.dialect.name)
-        yield Session(bind, bind.engine, adapter, bind.in_transaction())
+        external = bind.in_transaction()
+        if external:
+            await adapter.join_transaction(bind)
+        yield Session(bind, bind.engine, adapter, external)
         return
     engine = create_engine(bind) if isinstance(bind, URL) else cast("AsyncEngine", bind)
     try:

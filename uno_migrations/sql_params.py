@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sqlalchemy.engine import Row
+
 from .errors import ParameterError
 from .sql_lexer import _PARAM, _WORD, _dialect, _tokens
 
-__all__ = ["bind_parameters"]
+__all__ = ["bind_parameters", "check_values"]
 
 Dialect = str  # "postgresql" | "mysql" | "sqlite"
 
@@ -34,6 +36,19 @@ def _placeholders(sql: str, dialect: str, named: bool) -> list[tuple[int, int, s
     return found
 
 
+def check_values(values: Sequence[Any] | Mapping[str, Any]) -> None:
+    """Refuse a value no driver stores as the user means: a Row (a query's whole row, where one
+    of its values was meant) is stored as its text by some drivers and refused by others."""
+    items = values.items() if isinstance(values, Mapping) else enumerate(values, 1)
+    for key, value in items:
+        if isinstance(value, Row):
+            name = f":{key}" if isinstance(values, Mapping) else f"${key}"
+            raise ParameterError(
+                f"parameter {name} is a Row {tuple(value)!r}, not a value; pass one of its "
+                "values, e.g. row[0] or row.<column>"
+            )
+
+
 def bind_parameters(
     sql: str,
     params: Sequence[Any] | Mapping[str, Any],
@@ -53,6 +68,7 @@ def bind_parameters(
         raise ParameterError("params must be a list, tuple or dict")
     if not params:
         return sql, ()
+    check_values(params)
     named = isinstance(params, Mapping)
     found = _placeholders(sql, _dialect(dialect), named)
     if not found:

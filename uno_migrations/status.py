@@ -46,7 +46,9 @@ def migration_states(
                     id=mid,
                     name=row.name,
                     kind=row.kind,
-                    status="missing",
+                    # A failed attempt stays failed without its file: 'repair' forgets it.
+                    status="failed" if row.status == "failed" else "missing",
+                    statements_done=row.statements_done,
                     description=row.description,
                     applied_at=row.applied_at,
                     execution_ms=row.execution_ms,

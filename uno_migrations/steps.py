@@ -108,6 +108,7 @@ class Steps:
                 await self._report_state(session, migration.id)
             raise error from exc
         ms = _ms(started)
+        log.info("%s %s in %d ms", "marked" if fake else "applied", migration.id, ms)
         self._emit("done", migration.id, "up", index, total, ms)
         return MigrationRun(migration.id, base.name, "up", action, ms, kind=base.kind)
 
@@ -295,6 +296,7 @@ class Steps:
                 await self._report_state(session, migration.id)
             raise execution_error(migration, exc, context, connection_lost=lost is not None) from exc
         ms = _ms(started)
+        log.info("%s %s in %d ms", "unmarked" if fake else "reverted", migration.id, ms)
         self._emit("done", migration.id, "down", index, total, ms)
         return MigrationRun(migration.id, migration.base.name, "down", action, ms, kind=migration.base.kind)
 

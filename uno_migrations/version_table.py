@@ -42,7 +42,7 @@ from .migration import MigrationBase
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
-#: The version table's statements, as they go to the driver (``-vvv`` shows them).
+#: The version table's statements, as they go to the driver, at DEBUG (``-vvv`` shows them).
 sql_log = logging.getLogger("uno_migrations.sql")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,59}")
 
@@ -199,6 +199,13 @@ class VersionTable:
     async def exists(self, connection: AsyncConnection) -> bool:
         return await connection.run_sync(lambda c: inspect(c).has_table(self.name, schema=self.schema))
 
+    async def alembic_manages(self, connection: AsyncConnection) -> bool:
+        """Whether Alembic's version table is in this table's schema (asked on a first run)."""
+        def has_it(sync: Any) -> bool:
+            return bool(inspect(sync).has_table("alembic_version", schema=self.schema))
+
+        return await connection.run_sync(has_it)
+
     async def create(self, connection: AsyncConnection) -> None:
         """Create both tables (and a PostgreSQL schema) when missing."""
 
@@ -248,8 +255,8 @@ class VersionTable:
     def _prepare(self, connection: AsyncConnection, name: str, values: Mapping[str, Any]) -> DriverSQL:
         statement = self._driver_statement(connection, name)
         args = statement.args(values)
-        if sql_log.isEnabledFor(logging.INFO):
-            sql_log.info("%s %r", statement.sql, args)
+        if sql_log.isEnabledFor(logging.DEBUG):
+            sql_log.debug("%s %r", statement.sql, args)
         return statement.sql, args
 
     def script(

@@ -232,7 +232,7 @@ async def test_a_migration_raising_cancelled_error_fails_in_one_line(
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1] == (
-        f"error: migration 002_cancels ({directory / '002_cancels.py'}) failed: CancelledError"
+        f"error: migration 002_cancels ({directory / '002_cancels.py'}:5) failed: CancelledError"
     )
     assert ("002_cancels", "fail") in await _log(db)
 

@@ -157,6 +157,8 @@ class DialectAdapter:
     """
 
     name: ClassVar[str]
+    #: The engine's name in messages.
+    title: ClassVar[str]
     paramstyle: ClassVar[str]
     transactional_ddl: ClassVar[bool] = True
     lock_per_migration: ClassVar[bool] = False
@@ -185,6 +187,10 @@ class DialectAdapter:
 
     async def prepare(self, connection: AsyncConnection, lock_timeout: float) -> None:
         """Set up a freshly opened run connection."""
+
+    async def join_transaction(self, connection: AsyncConnection) -> None:
+        """Make sure the transaction a caller's connection is in has begun on the server, so
+        that every statement of the run, DDL included, is part of it."""
 
     async def begin(self, connection: AsyncConnection, check: DriverSQL | None = None) -> Any:
         """Called right after a migration's transaction begins, before its first statement.
@@ -284,6 +290,10 @@ class DialectAdapter:
         """Wait at most ``wait`` seconds for the server to end the session ``session_id`` (a
         dead run's, whose last statement may still be running there); whether it has ended."""
         return True
+
+    def hint(self, error: BaseException) -> str | None:
+        """What to do about a statement's ``error``, when the engine's message does not say."""
+        return None
 
     def error_position(self, error: BaseException) -> int | None:
         """The 1-based character position of the error inside the statement, when known."""

@@ -59,6 +59,7 @@ def _first_word(sql: str) -> str | None:
 
 class MySQLAdapter(DialectAdapter):
     name = "mysql"
+    title = "MySQL"
     paramstyle = "format"
     # Every DDL statement commits on its own, so a failed migration can leave some statements
     # done: the runner records how many, for `migrate --resume`.

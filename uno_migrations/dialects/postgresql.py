@@ -108,6 +108,7 @@ class _PostgreSQLStream:
 
 class PostgreSQLAdapter(DialectAdapter):
     name = "postgresql"
+    title = "PostgreSQL"
     paramstyle = "numeric_dollar"
     transactional_ddl = True
 
@@ -325,6 +326,15 @@ class PostgreSQLAdapter(DialectAdapter):
             except Exception as exc:
                 raise dbapi_error(exc) from exc
         return _PostgreSQLStream(cursor, mutex, dbapi_error)
+
+    def hint(self, error: BaseException) -> str | None:
+        if any(getattr(cause, "sqlstate", None) == "25001" for cause in walk_causes(error)):
+            # active_sql_transaction: CREATE INDEX CONCURRENTLY, VACUUM, ALTER TYPE ... ADD VALUE
+            return (
+                "mark the migration '-- Transactional: false' (SQL) or 'transactional = False' "
+                "(Python) to run it outside a transaction"
+            )
+        return None
 
     def error_position(self, error: BaseException) -> int | None:
         for cause in walk_causes(error):

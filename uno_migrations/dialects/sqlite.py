@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 class SQLiteAdapter(DialectAdapter):
     name = "sqlite"
+    title = "SQLite"
     paramstyle = "qmark"
     transactional_ddl = True
     lock_per_migration = True
@@ -50,6 +51,12 @@ class SQLiteAdapter(DialectAdapter):
             return NoLock()  # in memory: no other process can reach it
         name = f"{schema}.{table}" if schema else table
         return await FileLock.acquire(f"{os.path.realpath(path)}.{name}.lock", timeout)
+
+    async def join_transaction(self, connection: AsyncConnection) -> None:
+        # Python's sqlite3 begins a transaction only before INSERT/UPDATE/DELETE: a caller's
+        # transaction may exist for SQLAlchemy alone, and DDL (or a SAVEPOINT, whose release
+        # would then commit) would run outside it. BEGIN makes it real.
+        await self._on_thread(connection, _join)
 
     async def run_statement(self, connection: AsyncConnection, sql: str) -> None:
         # Straight to aiosqlite: one trip to its thread instead of SQLAlchemy's three (cursor,
@@ -293,6 +300,11 @@ def _begin(db: sqlite3.Connection, check: DriverSQL | None) -> Any:
         db.rollback()
         raise
     return None if row is None else row[0]
+
+
+def _join(db: sqlite3.Connection) -> None:
+    if not db.in_transaction:
+        db.execute("BEGIN")
 
 
 def _execute_all(db: sqlite3.Connection, statements: Sequence[DriverSQL]) -> None:
