@@ -1,6 +1,7 @@
 """Migrations directories to :class:`MigrationBase` records, without importing anything.
 
-Listing, planning and ``status`` work from what this module reads: file names, header comments,
+Listing, planning and ``status`` work from what this module reads: file names, SQL headers and
+sections (read by :func:`~uno_migrations.sql_script.parse_script`, as the loader reads them),
 literal module attributes (read with :mod:`ast` only when a file mentions them) and checksums of
 the bytes. Python modules are imported only by :mod:`uno_migrations.loader`, for the migrations
 that run.
@@ -14,9 +15,11 @@ import logging
 import os
 import re
 from collections.abc import Iterable, Sequence
+from typing import Any
 
-from .errors import ConfigurationError, DuplicateMigrationError, InvalidMigrationError
+from .errors import ConfigurationError, DuplicateMigrationError, InvalidMigrationError, SQLScriptError
 from .migration import MigrationBase
+from .sql_script import SQLScript, parse_script
 
 log = logging.getLogger(__name__)
 
@@ -24,14 +27,6 @@ DIALECTS = ("postgresql", "mysql", "sqlite")
 FILE_PATTERN = re.compile(r"(\d+)_([a-z0-9_]+)\.(py|sql)")
 VARIANT_PATTERN = re.compile(r"(\d+_[a-z0-9_]+)\.([a-z0-9]+)\.sql")
 
-_SQL_DOWN = re.compile(
-    rb"(?mi)^[ \t]*--[ \t]*(?:down|===[ \t]*down[ \t]+migration[ \t]*===|migrate:down)[ \t]*\r?$"
-)
-_SQL_NO_TX = re.compile(
-    rb"(?mi)^[ \t]*--[ \t]*"
-    rb"(?:transactional:[ \t]*(?:false|no|off|0)|migrate:up[ \t]+transaction:false)[ \t]*\r?$"
-)
-_SQL_DIRECTIVE = re.compile(r"--[ \t]*(migration|description|dependencies|tags):[ \t]*(.*)", re.I)
 _PY_DIRECTIVE = re.compile(r"#[ \t]*(migration|description):[ \t]*(.*)", re.I)
 _PY_DOWN = re.compile(rb"(?m)^(?:async[ \t]+)?def[ \t]+(?:down|downgrade)[ \t]*\(")
 _PY_REVERT = re.compile(rb"(?m)^[ \t]+(?:async[ \t]+)?def[ \t]+revert[ \t]*\(")
@@ -99,7 +94,7 @@ def _scan(directory: str, dialect: str | None) -> Iterable[MigrationBase]:
     for stem, (path, ext) in main.items():
         if ext == "sql":
             run_path = variants.get(stem, {}).get(dialect or "", path)
-            yield _read_sql(stem, run_path)
+            yield _read_sql(stem, run_path, dialect)
         else:
             yield _read_python(stem, path)
 
@@ -123,19 +118,41 @@ def _read_bytes(path: str) -> bytes:
         raise InvalidMigrationError(str(path), f"cannot read file: {exc.strerror or exc}") from exc
 
 
-def _new_base(stem: str, path: str, kind: str, data: bytes) -> MigrationBase:
-    version, slug = stem.split("_", 1)
+def _default_name(stem: str) -> str:
+    return stem.split("_", 1)[1].replace("_", " ")
+
+
+def _new_base(stem: str, path: str, kind: str, data: bytes, **fields: Any) -> MigrationBase:
+    fields.setdefault("name", _default_name(stem))
     return MigrationBase(
         id=stem,
-        name=slug.replace("_", " "),
-        version=int(version),
+        version=int(stem.split("_", 1)[0]),
         checksum=checksum(data),
         kind=kind,
         path=path,
+        **fields,
     )
 
 
-def _read_sql(stem: str, path: str) -> MigrationBase:
+def sql_fields(migration_id: str, script: SQLScript) -> dict[str, Any]:
+    """The :class:`MigrationBase` fields an SQL script's header and sections give.
+
+    Discovery and the loader both describe an SQL migration with this, from the same
+    :func:`~uno_migrations.sql_script.parse_script`, so the plan and the run agree.
+    """
+    header = script.header
+    return {
+        "name": header.title or _default_name(migration_id),
+        "description": header.description or "",
+        "dependencies": list(header.dependencies),
+        "tags": list(header.tags),
+        "transactional": header.transactional,
+        "reversible": script.down is not None,
+        "problem": None,
+    }
+
+
+def _read_sql(stem: str, path: str, dialect: str | None) -> MigrationBase:
     data = _read_bytes(path)
     if not data.strip():
         raise InvalidMigrationError(str(path), "empty SQL file (no statements)")
@@ -143,32 +160,12 @@ def _read_sql(stem: str, path: str) -> MigrationBase:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidMigrationError(str(path), f"not UTF-8 text (byte {exc.start})") from exc
-    base = _new_base(stem, path, "sql", data)
-    for raw in text.lstrip("\ufeff").splitlines():
-        line = raw.strip()
-        if not line:
-            continue
-        if not line.startswith("--"):
-            break
-        directive = _SQL_DIRECTIVE.fullmatch(line)
-        if directive is None:
-            continue
-        key, value = directive.group(1).lower(), directive.group(2).strip()
-        if key == "migration":
-            base.name = value
-        elif key == "description":
-            base.description = value
-        elif key == "dependencies":
-            base.dependencies = _split_list(value)
-        else:
-            base.tags = _split_list(value)
-    base.reversible = _SQL_DOWN.search(data) is not None
-    base.transactional = _SQL_NO_TX.search(data) is None
-    return base
-
-
-def _split_list(value: str) -> list[str]:
-    return [item for item in re.split(r"[\s,]+", value) if item]
+    try:
+        script = parse_script(text, dialect)
+    except SQLScriptError as exc:
+        # Kept, not raised: status and verify name the file, and loading it raises the same.
+        return _new_base(stem, path, "sql", data, problem=str(exc))
+    return _new_base(stem, path, "sql", data, **sql_fields(stem, script))
 
 
 def _read_python(stem: str, path: str) -> MigrationBase:

@@ -13,7 +13,7 @@ import sys
 from dataclasses import replace
 from types import ModuleType
 
-from .discovery import checksum
+from .discovery import checksum, sql_fields
 from .errors import InvalidMigrationError, SQLScriptError
 from .migration import FunctionMigration, Migration, MigrationBase, SQLMigration
 from .sql_script import is_blank, parse_script, split_statements
@@ -52,12 +52,7 @@ def _load_sql(base: MigrationBase, dialect: str) -> SQLMigration:
         if not is_blank(text, dialect):
             raise InvalidMigrationError(path, "the up section holds no statements")
         log.warning("%s holds only comments: it is applied as a no-op", path)
-    loaded = replace(
-        base,
-        transactional=script.header.transactional,
-        reversible=script.down is not None,
-        dependencies=list(script.header.dependencies),
-    )
+    loaded = replace(base, **sql_fields(str(base.id), script))
     return SQLMigration(loaded, up, down, (script.up_line, script.down_line))
 
 

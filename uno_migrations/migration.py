@@ -34,7 +34,8 @@ class MigrationBase:
     ``kind`` is ``"python"`` (functions), ``"class"``, ``"sql"``, or ``"alembic"`` for an Alembic
     revision (from :mod:`alembic_compat`); ``path`` the file that will run
     (for an SQL engine variant, the variant). ``transactional`` False runs the migration outside
-    a transaction. ``reversible`` tells whether it has a down step.
+    a transaction. ``reversible`` tells whether it has a down step. ``problem``, when set, is why
+    discovery found the file unusable (an SQL script that does not parse): loading it fails.
     """
 
     id: str | None = None
@@ -49,6 +50,7 @@ class MigrationBase:
     transactional: bool = True
     reversible: bool = True
     custom_checksum: bool = False
+    problem: str | None = None
 
 
 def create_migration(

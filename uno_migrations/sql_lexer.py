@@ -75,13 +75,17 @@ def _block_comment_end(text: str, pos: int, nested: bool) -> int:
     return -1
 
 
-def _tokens(text: str, dialect: str) -> Iterator[_Token]:
-    """Yield ``(kind, start, end)`` for every token; raise SQLScriptError on an open quote."""
+def _tokens(text: str, dialect: str, pos: int = 0) -> Iterator[_Token]:
+    """Yield ``(kind, start, end)`` for every token; raise SQLScriptError on an open quote.
+
+    Lexing starts at ``pos``, which must be 0 or where only whitespace and comments come
+    before (see :func:`_comments_end`): the lexer's state there is its state at 0.
+    """
     mysql = dialect == "mysql"
     postgres_like = dialect in ("postgresql", _GENERIC)
     backticks = dialect != "postgresql"
     delimiter, custom, at_start = ";", False, True
-    n, pos = len(text), 0
+    n = len(text)
     while pos < n:
         c = text[pos]
         kind, end = _PUNCT, pos + 1
@@ -155,3 +159,51 @@ class _Lines:
         self._line += self._text.count("\n", self._pos, pos)
         self._pos = pos
         return self._line
+
+
+# Whitespace and line comments, as the lexer reads them (MySQL: "--" then whitespace, and "#").
+_COMMENTS_RE = {
+    "mysql": re.compile(r"(?:\s+|--(?=\s|\Z)[^\n]*|#[^\n]*)*"),
+    "other": re.compile(r"(?:\s+|--[^\n]*)*"),
+}
+
+
+def _comments_end(text: str, dialect: str) -> int:
+    """Where the leading whitespace and line comments of ``text`` end: the lexer, started there,
+    goes on as if it had read them (most headers are only these, and a regex reads them faster)."""
+    return _COMMENTS_RE["mysql" if dialect == "mysql" else "other"].match(text).end()  # type: ignore[union-attr]
+
+
+def _plain_pattern(dialect: str) -> re.Pattern[str]:
+    """Text of ordinary characters, one-line ``'...'`` strings without backslashes, and line
+    comments.
+
+    Written as ``normal* (special normal*)*`` with specials that differ in their first
+    character, so each position has one reading and a failed match gives up in linear time.
+    Anything that could open a longer quoted part (or, on MySQL, a DELIMITER that changes what
+    ends a statement) is neither normal nor special.
+    """
+    openers = {"postgresql": '"$', "mysql": '"`#dD', "sqlite": '"`[', _GENERIC: '"`$'}[dialect]
+    normal = "[^'\\-/\\\\" + re.escape(openers) + "]"
+    if dialect == "mysql":  # "--" is a comment only before whitespace (see _tokens)
+        comment = r"--(?=\s|\Z)[^\n]*(?![^\n])|#[^\n]*(?![^\n])"
+        minus = r"-(?!-(?:\s|\Z))"
+        word = r"|[dD](?!(?i:elimiter))"
+    else:
+        comment, minus, word = r"--[^\n]*(?![^\n])", r"-(?!-)", ""
+    special = rf"'[^'\\\n]*'|{comment}|{minus}|/(?!\*){word}"
+    return re.compile(rf"{normal}*(?:(?:{special}){normal}*)*")
+
+
+_PLAIN_RE = {dialect: _plain_pattern(dialect) for dialect in ("postgresql", "mysql", "sqlite", _GENERIC)}
+
+
+def _plain_lines(text: str, start: int, end: int, dialect: str) -> bool:
+    """True when ``text[start:end]``, lexed from outside any quoted part, surely holds nothing
+    unterminated and no quoted part that spans lines: then every line of it starts outside
+    any. False when only the lexer can tell.
+
+    Such text (see :func:`_plain_pattern`) has no quoted parts but strings and line comments,
+    and a regex reads those as the lexer does: whichever of ``'`` and ``--`` comes first opens.
+    """
+    return _PLAIN_RE[dialect].fullmatch(text, start, end) is not None

@@ -6,6 +6,10 @@ finding the up/down separators and finding ``$1``/``:name`` placeholders (``sql_
 all ask it what is code and what is quoted, so a ``;`` or ``-- DOWN`` inside a literal never
 counts. It walks the text once, jumping over quoted parts with ``str.find`` and anchored regex
 matches, so the work is linear in the length of the script.
+
+:func:`parse_script` is the only reader of headers and sections; discovery runs it on every
+file, so it skips the lexer where a regex is sure to find the same: in a header of only line
+comments, and in plain text after the first statement (see ``sql_lexer._plain_lines``).
 """
 
 from __future__ import annotations
@@ -22,8 +26,10 @@ from .sql_lexer import (
     _GENERIC,
     _PUNCT,
     _WORD,
+    _comments_end,
     _dialect,
     _Lines,
+    _plain_lines,
     _tokens,
 )
 
@@ -264,9 +270,11 @@ def is_blank(sql: str, dialect: Dialect) -> bool:
 
 
 _DIRECTIVE_KEYS = ("migration", "description", "dependencies", "tags", "transactional")
-_HEADER_RE = re.compile(r"--\s*(" + "|".join(_DIRECTIVE_KEYS) + r")\s*:(.*)", re.IGNORECASE)
 _BANNER_RE = re.compile(r"=+\s*(up|down)\s+migration\s*=+", re.IGNORECASE)
 _DBMATE_RE = re.compile(r"migrate:(up|down)(?:\s+(.*))?", re.IGNORECASE)
+# A comment that may be a separator (more are than separators): one of the three styles. It
+# begins with a literal "--", which the regex engine finds fast.
+_SEPARATOR_LIKE_RE = re.compile(r"--[^\S\n]*(?:down|=|migrate:)", re.IGNORECASE)
 _BOOLEANS = {
     "true": True,
     "yes": True,
@@ -313,26 +321,164 @@ class _Marker:
     line: int
     start: int  # offset of the start of the marker line
     after: int  # offset just past the marker line
+    transactional: bool
 
 
-def _words(values: list[tuple[int, str]]) -> tuple[str, ...]:
-    found = (w for _, value in values for w in re.split(r"[\s,]+", value) if w)
-    return tuple(dict.fromkeys(found))
+# A line comment, read as a directive (key and value in groups 1 and 2), as a possible
+# separator (group 3), or as neither; on MySQL "#" comments too, which are neither.
+_COMMENT_PARTS = (
+    r"--[^\S\n]*(?:(" + "|".join(_DIRECTIVE_KEYS) + r")[^\S\n]*:([^\n]*)|((?:down|=|migrate:)[^\n]*)|[^\n]*)"
+)
+_COMMENT_RE = {
+    "mysql": re.compile(_COMMENT_PARTS + r"|#[^\n]*", re.IGNORECASE),
+    "other": re.compile(_COMMENT_PARTS, re.IGNORECASE),
+}
 
 
-def _header(directives: dict[str, list[tuple[int, str]]], transactional: bool) -> SQLHeader:
-    titles = directives.get("migration", [])
+def _line_of(text: str, pos: int) -> int:
+    return text.count("\n", 0, pos) + 1
+
+
+class _Layout:
+    """What :func:`parse_script` finds: header directives, separators, the first statement.
+
+    Directives are kept as ``(offset, value)``; their lines are counted only for an error.
+    """
+
+    def __init__(self, text: str, dialect: str) -> None:
+        self.text = text
+        self.dialect = dialect
+        self.lines = _Lines(text)
+        self.directives: dict[str, list[tuple[int, str]]] = {}
+        self.markers: list[_Marker] = []
+        self.first_statement = -1
+        self.downs = 0
+
+    def head(self, end: int) -> None:
+        """The comments of ``text[:end]``, which holds only whitespace and line comments: each
+        starts its line, so each may be a separator."""
+        pattern = _COMMENT_RE["mysql" if self.dialect == "mysql" else "other"]
+        directives = self.directives
+        for found in pattern.finditer(self.text, 0, end):
+            key, value, separator = found.groups()
+            if key is not None and not self.downs:
+                directives.setdefault(key.lower(), []).append((found.start(), value.strip()))
+            elif separator is not None:
+                self._comment(found, True)
+                if self.downs > 1:
+                    return  # an error whatever follows
+
+    def comment(self, start: int, end: int) -> None:
+        """A comment token of the lexer."""
+        text = self.text
+        if text.startswith("--", start):
+            line_start = text.rfind("\n", 0, start) + 1
+            alone = not text[line_start:start].strip()
+            self._comment(_COMMENT_RE["other"].match(text, start, end), alone)  # type: ignore[arg-type]
+
+    def _comment(self, found: re.Match[str], alone: bool) -> None:
+        if found.group(3) is not None:
+            if alone:  # a separator is alone on its line
+                start, end = found.span()
+                line = self.lines.at(start)
+                separator = _separator(found.group(), line)
+                if separator is not None:
+                    self.mark(separator, line, self.text.rfind("\n", 0, start) + 1, end)
+        elif found.group(1) is not None and self.first_statement < 0 and not self.downs:
+            # Directives stop at the first statement, and at the down separator when none came.
+            key = found.group(1).lower()
+            self.directives.setdefault(key, []).append((found.start(), found.group(2).strip()))
+
+    def mark(self, found: tuple[str, bool], line: int, line_start: int, end: int) -> None:
+        after = min(end + 1, len(self.text))
+        self.markers.append(_Marker(found[0], line, line_start, after, found[1]))
+        self.downs += found[0] == "down"
+
+    def plain_markers(self) -> bool:
+        """Find the separators after the first statement without the lexer, if that is sure.
+
+        If the rest of the text is plain (see :func:`_plain_lines`), every line of it starts
+        outside any quoted part, so every line that looks like a separator is one. False, with
+        nothing recorded, when only the lexer can tell.
+        """
+        text, dialect = self.text, self.dialect
+        if not _plain_lines(text, self.first_statement, len(text), dialect):
+            return False
+        lines = _Lines(text)  # its own: on an error, the lexer counts from the first statement
+        for candidate in _SEPARATOR_LIKE_RE.finditer(text, self.first_statement):
+            start = candidate.start()
+            line_start = text.rfind("\n", 0, start) + 1
+            if text[line_start:start].strip():
+                continue  # not alone on its line
+            if dialect == "mysql" and text[start + 2 : start + 3].strip():
+                continue  # MySQL reads "--x" as two minus signs, not as a comment
+            end = text.find("\n", start)
+            end = len(text) if end < 0 else end
+            line = lines.at(start)
+            separator = _separator(text[start:end], line)
+            if separator is not None:
+                self.mark(separator, line, line_start, end)
+                if self.downs > 1:
+                    break  # an error whatever follows
+        return True
+
+
+def _scan(text: str, dialect: str) -> _Layout:
+    """Read the header part of ``text`` (up to its first statement) with the lexer, or a regex
+    where it holds only line comments; the rest only as far as needed."""
+    layout = _Layout(text, dialect)
+    head = _comments_end(text, dialect)
+    layout.head(head)
+    if layout.downs > 1:
+        return layout  # an error whatever follows
+    tokens = _tokens(text, dialect, head)
+    delimiter = False
+    if head < len(text) and text[head].isalpha() and (dialect != "mysql" or text[head] not in "dD"):
+        layout.first_statement = head  # a word: the lexer would find a statement here
+    else:
+        for kind, start, end in tokens:
+            if kind > _DIRECTIVE:
+                layout.first_statement = start
+                break
+            if kind == _COMMENT:
+                layout.comment(start, end)
+                if layout.downs > 1:
+                    return layout
+            elif kind == _DIRECTIVE:
+                delimiter = True  # the mysql client's DELIMITER: the rest needs the lexer
+        else:
+            return layout
+    if delimiter or not layout.plain_markers():
+        for kind, start, end in tokens:
+            if kind == _COMMENT:
+                layout.comment(start, end)
+                if layout.downs > 1:
+                    break
+    return layout
+
+
+def _words(values: list[tuple[int, str]] | None) -> tuple[str, ...]:
+    """The ids or tags of one or more directives (commas or whitespace between), each once."""
+    if not values:
+        return ()
+    text = values[0][1] if len(values) == 1 else " ".join(value for _, value in values)
+    return tuple(dict.fromkeys(text.replace(",", " ").split()))
+
+
+def _header(text: str, directives: dict[str, list[tuple[int, str]]], transactional: bool) -> SQLHeader:
+    get = directives.get
+    titles = get("migration") or ()
     if len(titles) > 1:
-        where = f"lines {titles[0][0]} and {titles[1][0]}"
+        where = f"lines {_line_of(text, titles[0][0])} and {_line_of(text, titles[1][0])}"
         raise SQLScriptError(f"two -- Migration: directives ({where})")
-    descriptions = [value for _, value in directives.get("description", []) if value]
-    for line, value in directives.get("transactional", []):
-        transactional = _flag(value, line, "Transactional") and transactional
+    descriptions = " ".join(value for _, value in get("description") or () if value)
+    for offset, value in get("transactional") or ():
+        transactional = _flag(value, _line_of(text, offset), "Transactional") and transactional
     return SQLHeader(
         title=(titles[0][1] or None) if titles else None,
-        description=" ".join(descriptions) or None,
-        dependencies=_words(directives.get("dependencies", [])),
-        tags=_words(directives.get("tags", [])),
+        description=descriptions or None,
+        dependencies=_words(get("dependencies")),
+        tags=_words(get("tags")),
         transactional=transactional,
     )
 
@@ -340,65 +486,48 @@ def _header(directives: dict[str, list[tuple[int, str]]], transactional: bool) -
 def parse_script(text: str, dialect: Dialect | None = None) -> SQLScript:
     """Split a script file into its header directives and its up and down sections.
 
+    The one reader of SQL headers: discovery (planning, ``status``, ``info``) and the loader
+    both call it, so they cannot disagree. It lexes the header part, up to the first
+    statement; the rest only where a separator or an unterminated literal could hide in it.
+
     ``dialect`` picks the quoting rules used to tell a separator from text inside a literal;
     without it PostgreSQL's rules apply (plus backtick identifiers). Pass it for MySQL scripts
     that use backslash escapes or ``#`` comments.
     """
     text = text.replace("\r\n", "\n").removeprefix("\ufeff")
-    if _masked(text) is not None:  # no comments, so no header and no separators
+    if "--" not in text and _masked(text) is not None:  # no comments: no header, no separators
         plain = text if text.strip() else ""
-        return SQLScript(header=_header({}, True), up=plain, down=None, up_line=1, down_line=None)
-    lines = _Lines(text)
-    markers: list[_Marker] = []
-    directives: dict[str, list[tuple[int, str]]] = {}
+        return SQLScript(header=_header("", {}, True), up=plain, down=None, up_line=1, down_line=None)
+    layout = _scan(text, _dialect(dialect) if dialect else _GENERIC)
+    markers, first_statement = layout.markers, layout.first_statement
+    up = down = None
     transactional = True
-    first_statement = -1
-    any_down = False  # directives stop at the down separator even when no statement came first
-    for kind, start, end in _tokens(text, _dialect(dialect) if dialect else _GENERIC):
-        if kind > _DIRECTIVE:
-            first_statement = start if first_statement < 0 else first_statement
-            continue
-        if kind != _COMMENT or not text.startswith("--", start):
-            continue
-        line = lines.at(start)
-        line_start = text.rfind("\n", 0, start) + 1
-        separator = None
-        if not text[line_start:start].strip():
-            separator = _separator(text[start:end], line)
-        if separator is not None:
-            markers.append(_Marker(separator[0], line, line_start, min(end + 1, len(text))))
-            transactional = transactional and separator[1]
-            any_down = any_down or separator[0] == "down"
-        elif first_statement < 0 and not any_down:
-            directive = _HEADER_RE.fullmatch(text, start, end)
-            if directive is not None:
-                key, value = directive.group(1).lower(), directive.group(2).strip()
-                directives.setdefault(key, []).append((line, value))
-
-    ups = [m for m in markers if m.direction == "up"]
-    downs = [m for m in markers if m.direction == "down"]
-    for found, name in ((downs, "down"), (ups, "up")):
-        if len(found) > 1:
-            where = f"lines {found[0].line} and {found[1].line}"
-            raise SQLScriptError(f"two {name} separators ({where})")
-    up = ups[0] if ups else None
-    down = downs[0] if downs else None
+    if markers:
+        ups = [m for m in markers if m.direction == "up"]
+        downs = [m for m in markers if m.direction == "down"]
+        for found, name in ((downs, "down"), (ups, "up")):
+            if len(found) > 1:
+                where = f"lines {found[0].line} and {found[1].line}"
+                raise SQLScriptError(f"two {name} separators ({where})")
+        up = ups[0] if ups else None
+        down = downs[0] if downs else None
+        transactional = all(m.transactional for m in markers)
     if up is not None and down is not None and up.line > down.line:
         raise SQLScriptError(
             f"up separator on line {up.line} comes after the down separator on line {down.line}"
         )
     if up is not None and 0 <= first_statement < up.start:
         raise SQLScriptError(
-            f"line {lines.at(first_statement)}: SQL before the up separator on line {up.line} "
+            f"line {_line_of(text, first_statement)}: SQL before the up separator on line {up.line} "
             "would never run; move it below the separator"
         )
     up_text = text[up.after if up else 0 : down.start if down else len(text)]
     down_text = None if down is None else text[down.after :]
-    if down_text is not None and not down_text.strip():
+    if down_text is not None and (not down_text or down_text.isspace()):
         down_text = ""  # reversible, with nothing to run
     return SQLScript(
-        header=_header(directives, transactional),
-        up=up_text if up_text.strip() else "",
+        header=_header(text, layout.directives, transactional),
+        up="" if up_text.isspace() else up_text,
         down=down_text,
         up_line=up.line + 1 if up else 1,
         down_line=down.line + 1 if down else None,

@@ -761,3 +761,65 @@ def test_text_that_needs_the_lexer_is_not_split_plainly(sql: str) -> None:
     from uno_migrations.sql_script import _split_plain
 
     assert _split_plain(sql) is None
+
+
+# --- the header part read by regex, the rest without the lexer ------------------------------
+
+
+def _outcome(text: str, dialect: str | None) -> object:
+    try:
+        return parse_script(text, dialect)
+    except SQLScriptError as exc:
+        return f"error: {exc}"
+
+
+@pytest.mark.parametrize("dialect", [None, "postgresql", "mysql", "sqlite"])
+def test_shortcuts_give_what_the_lexer_gives(dialect: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """parse_script reads line-comment headers with a regex and skips lexing plain text after
+    the first statement; the result (or error) must be the lexer's, whatever the text."""
+    import random
+
+    from uno_migrations import sql_script
+
+    parts = [
+        "SELECT 1;", "\n", "\n", " ", "\t", "-- DOWN\n", "  -- down  \n", "-- migrate:up\n",
+        "-- migrate:down\n", "-- === UP MIGRATION ===\n", "-- === DOWN MIGRATION ===\n",
+        "-- migrate:up transaction:false\n", "-- migrate:down foo:bar\n", "-- Migration: t\n",
+        "-- Tags: a, b\n", "-- Dependencies: x y\n", "-- Transactional: no\n", "-- Transactional: maybe\n",
+        "-- Description: d\n", "-- downgrade notes\n", "'", "'a''b'", "'x\n-- DOWN\n'", '"', '"q"',
+        "$$", "$$\n-- DOWN\n$$", "$1", "/*", "*/", "/* c */", "/*\n-- DOWN\n*/", "/* /* */", "#", "# c\n",
+        "#\n-- DOWN\n", "--x\n", "--DOWN\n", "--\n", "---\n", "DELIMITER //\n", "DELIMITER ;\n", "//", "\\",
+        "E'\\''", "`b`", "`\n-- DOWN\n`", "[i]", "[\n-- DOWN\n]", "-", "/", "d", "delimiter", "BEGIN", "END;",
+        "(", ")", ";", "\r\n", "x--1", "'--'", "-- 'quoted\n", "'it''s\n'",
+    ]
+    real_plain = sql_script._plain_lines
+    fast = 0
+
+    def counting(*args: object) -> bool:
+        nonlocal fast
+        result = real_plain(*args)  # type: ignore[arg-type]
+        fast += result
+        return result
+
+    rng = random.Random(16)
+    texts = ["".join(rng.choice(parts) for _ in range(rng.randint(0, 12))) for _ in range(4000)]
+    monkeypatch.setattr(sql_script, "_plain_lines", counting)
+    with_shortcuts = [_outcome(text, dialect) for text in texts]
+    monkeypatch.setattr(sql_script, "_plain_lines", lambda *args: False)
+    monkeypatch.setattr(sql_script, "_comments_end", lambda text, dialect: 0)
+    for text, expected in zip(texts, with_shortcuts, strict=True):
+        assert _outcome(text, dialect) == expected, (text, dialect)
+    assert fast > 500, "the test must exercise the shortcut"
+
+
+def test_shortcut_gives_up_in_linear_time() -> None:
+    """The plain-text regex is never exponential, whether it matches or not."""
+    import time
+
+    from uno_migrations.sql_lexer import _plain_lines
+
+    for text in ["-- a'b\n" * 20_000 + '"', "'a' - 'b' / x\n" * 20_000 + "$", "x -- 'c\n'y' -/- \n" * 20_000]:
+        started = time.perf_counter()
+        for dialect in ("postgresql", "mysql", "sqlite", "generic"):
+            _plain_lines(text, 0, len(text), dialect)
+        assert time.perf_counter() - started < 2
