@@ -41,7 +41,9 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
 #: uno's default version tables and Alembic's: never part of an application's schema.
-IGNORED_TABLES = frozenset({"uno_migrations", "uno_migrations_log", DEFAULT_VERSION_TABLE})
+IGNORED_TABLES = frozenset(
+    {"uno_migrations", "uno_migrations_log", "uno_migrations_layout", DEFAULT_VERSION_TABLE}
+)
 
 
 @dataclass(frozen=True)

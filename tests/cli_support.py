@@ -87,6 +87,7 @@ class Cli:
 
     def __call__(self, *args: str, env: Mapping[str, str] | None = None, color: bool = False) -> Result:
         clean: dict[str, str | None] = {name: None for name in ENV_CONFIG}
+        clean["NO_COLOR"] = None  # a developer's own setting must not change what tests see
         clean.update(env or {})
         result = CliRunner().invoke(
             program, list(args), env=clean, catch_exceptions=False, color=color, prog_name="uno-migrations"

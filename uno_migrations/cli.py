@@ -3,7 +3,9 @@
 ``uno-migrations [GLOBAL OPTIONS] COMMAND [OPTIONS]``; every global option is also accepted after
 the command, and a value given there wins. Settings come from the options, then the environment,
 then the config file (see :mod:`uno_migrations.config`). Errors print one line, ``error: ...``, on
-stderr and exit 1; ``status --exit-code`` exits 3 when something is left to do.
+stderr and exit 1 (with ``--json``, the document too, with its ``error``); a bad option value is
+click's usage error, exit 2; ``status --exit-code`` exits 3 when something is left to do. A reader
+that closes stdout early (``status | head``) ends the output quietly, not the command.
 
 The runner and SQLAlchemy are imported inside the commands, not when this module loads.
 """
@@ -13,10 +15,11 @@ from __future__ import annotations
 import asyncio
 import functools
 import gc
-import json
 import logging
+import os
 import time
 from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -27,7 +30,7 @@ from .config import Settings
 
 if TYPE_CHECKING:
     from .migration import Migration
-    from .report import RunReport
+    from .report import MigrationState, Problem, RunReport
     from .runner import Migrator
 
 PROG_NAME = "uno-migrations"
@@ -41,6 +44,21 @@ T = TypeVar("T")
 class _Program(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(self.commands)  # definition order, not alphabetical
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        # NO_COLOR (https://no-color.org): any non-empty value turns colours off, even on a
+        # terminal. The commands' contexts inherit it, and click.echo strips styles from there.
+        if parent is None and os.environ.get("NO_COLOR"):
+            extra["color"] = False
+        return super().make_context(info_name, args, parent, **extra)
+
+
+#: ``--json`` on every command that reports; the documents are described in docs/cli.md.
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print a JSON document (see the docs for its shape)."
+)
 
 
 @click.group(cls=_Program, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -68,12 +86,19 @@ def command(
         def run(**kwargs: Any) -> None:
             ctx = click.get_current_context()
             state = ctx.ensure_object(State)
+            state.as_json = bool(kwargs.get("as_json"))
+            state.document = out.document(ctx.command_path.partition(" ")[2], None)
             with out.LoggingSetup(state.verbose, state.quiet):
                 try:
                     f(state, **kwargs)
                 except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
                     raise
+                except BrokenPipeError:  # stdout closed early, outside out.echo: end quietly
+                    out.discard_output()
+                    ctx.exit(0)
                 except Exception as exc:  # every failure becomes "error: ..." and exit 1
+                    if state.as_json:
+                        out.print_json(state.document, out.error_message(exc))
                     out.error(exc, state.verbose)
                     ctx.exit(EXIT_ERROR)
 
@@ -202,14 +227,20 @@ def _resolve_existing(settings: Settings, references: Sequence[str]) -> list[str
 @click.option(
     "--resume", is_flag=True, help="Continue a failed SQL migration after its last completed statement."
 )
+@json_option
 def migrate(
-    state: State, target: str | None, steps: int | None, fake: bool, dry_run: bool, resume: bool
+    state: State,
+    target: str | None,
+    steps: int | None,
+    fake: bool,
+    dry_run: bool,
+    resume: bool,
+    as_json: bool,
 ) -> None:
     """Apply pending migrations in order, one line per migration with its time."""
     report, ms = run_with_progress(
         state,
-        "up",
-        fake,
+        RunMode("up", fake, dry_run),
         lambda m: m.migrate(target=target, steps=steps, fake=fake, dry_run=dry_run, resume=resume),
     )
     _finish(state, report, fake, ms)
@@ -223,8 +254,15 @@ def migrate(
 @click.option("--all", "everything", is_flag=True, help="Revert every applied migration.")
 @click.option("--fake", is_flag=True, help="Remove the records without running the down steps.")
 @click.option("--dry-run", is_flag=True, help="Print the plan and the SQL; change nothing.")
+@json_option
 def rollback(
-    state: State, steps: int | None, target: str | None, everything: bool, fake: bool, dry_run: bool
+    state: State,
+    steps: int | None,
+    target: str | None,
+    everything: bool,
+    fake: bool,
+    dry_run: bool,
+    as_json: bool,
 ) -> None:
     """Revert the last migration, the last N, everything after a target, or all, newest first."""
     given = {"--steps": steps is not None, "--target": target is not None, "--all": everything}
@@ -234,33 +272,92 @@ def rollback(
             f"give only one of --steps, --target and --all (got {' and '.join(chosen)})",
             ctx=click.get_current_context(),
         )
+    # Nothing to revert in a database that does not exist: not created for it.
     report, ms = run_with_progress(
         state,
-        "down",
-        fake,
+        RunMode("down", fake, dry_run, writes=False),
         lambda m: m.rollback(steps=steps, target=target, all=everything, fake=fake, dry_run=dry_run),
     )
     _finish(state, report, fake, ms)
 
 
+@dataclass(frozen=True)
+class RunMode:
+    """How a run goes: its direction, ``--fake``, ``--dry-run``, and whether it may create the
+    database (a dry run never does)."""
+
+    direction: str
+    fake: bool = False
+    dry_run: bool = False
+    writes: bool = True
+
+
 def run_with_progress(
-    state: State, direction: str, fake: bool, call: Callable[[Migrator], Coroutine[Any, Any, T]]
+    state: State, mode: RunMode, call: Callable[[Migrator], Coroutine[Any, Any, T]]
 ) -> tuple[T, int]:
-    """Run ``call`` on a migrator that prints each migration as it goes; the result and its ms."""
-    printer = out.RunPrinter(direction, fake, quiet=state.quiet, verbose=state.verbose > 0)
-    migrator = state.migrator(state.settings(), printer)
+    """Run ``call`` on a migrator that prints each migration as it goes; the result and its ms.
+
+    When it fails, what was done before is kept in the ``--json`` document.
+    """
+    printer = out.RunPrinter(
+        mode.direction, mode.fake, quiet=state.quiet or state.as_json, verbose=state.verbose > 0
+    )
+    migrator = state.migrator(state.settings(), printer, writes=mode.writes and not mode.dry_run)
+
+    async def run() -> T:
+        ticker = asyncio.ensure_future(printer.keep_ticking()) if printer.tty and not printer.quiet else None
+        try:
+            return await call(migrator)
+        finally:
+            if ticker is not None:
+                ticker.cancel()
+
     started = time.perf_counter()
     try:
-        result = _run(call(migrator))
+        result = _run(run())
+    except Exception:
+        done = _done_before_failure(migrator, printer, mode)
+        state.document.update(out.run_fields(done, mode.fake, _ms(started), printer.failed))
+        raise
     finally:
         printer.close()
-    return result, int((time.perf_counter() - started) * 1000)
+    return result, _ms(started)
+
+
+def _ms(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)
+
+
+def _done_before_failure(migrator: Migrator, printer: out.RunPrinter, mode: RunMode) -> RunReport:
+    """What a failed run did before it failed, from the printer's events."""
+    from .report import MigrationRun, RunReport
+
+    names: dict[str, tuple[str, str]] = {}
+    if printer.finished:
+        names = {str(m.id): (m.name, m.kind) for m in migrator.plan().migrations}
+    action = {("up", False): "apply", ("up", True): "mark", ("down", False): "revert"}.get(
+        (mode.direction, mode.fake), "unmark"
+    )
+    runs = [
+        MigrationRun(
+            event.migration_id,
+            names.get(event.migration_id, (event.migration_id, ""))[0],
+            mode.direction,
+            action,
+            event.execution_ms or 0,
+            kind=names.get(event.migration_id, ("", ""))[1],
+        )
+        for event in printer.finished
+    ]
+    return RunReport(mode.direction, mode.dry_run, runs, list(printer.skipped))
 
 
 def _finish(state: State, report: RunReport, fake: bool, ms: int) -> None:
-    if state.quiet:
+    if state.as_json:
+        out.print_json({**state.document, **out.run_fields(report, fake, ms)})
+    elif state.quiet:
         return
-    if report.dry_run:
+    elif report.dry_run:
         out.dry_run(report)
     else:
         out.run_summary(report, fake, ms)
@@ -270,76 +367,103 @@ def _finish(state: State, report: RunReport, fake: bool, ms: int) -> None:
 
 
 @command("status", short_help="Show every migration and where it stands.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (see the docs for its shape).")
-@click.option("--exit-code", is_flag=True, help="Exit 3 when anything is pending, failed or modified.")
+@json_option
+@click.option(
+    "--exit-code", is_flag=True, help="Exit 3 when anything is pending, failed, modified, missing or invalid."
+)
 def status(state: State, as_json: bool, exit_code: bool) -> None:
     """Every migration: applied, pending (maybe out of order), failed, modified or missing."""
     migrator = state.migrator(state.settings())
     states = _run(migrator.status())
     if as_json:
-        click.echo(json.dumps(out.status_document(migrator.url, states), indent=2))
+        out.print_json({**state.document, **out.status_fields(states)})
     elif not state.quiet:
-        out.status_table(migrator.url, states)
-    if exit_code and any(s.status in ("pending", "failed", "modified", "missing") for s in states):
+        out.status_table(state.url or "", states, state.missing_database)
+    if exit_code and any(s.status in ("pending", "failed", "modified", "missing", "invalid") for s in states):
         click.get_current_context().exit(EXIT_PENDING)
 
 
 @command("info", short_help="Show one migration in detail, or list them all.")
 @click.argument("migration_id", metavar="[ID]", required=False)
-def info(state: State, migration_id: str | None) -> None:
+@json_option
+def info(state: State, migration_id: str | None, as_json: bool) -> None:
     """Details of migration ID (id or unique prefix), with its SQL statements; without ID, a
     table of all. Needs no database; with a URL, its engine picks SQL engine variants.
     """
-    plan, dialect = plan_without_database(state.settings())
+    plan, dialect, url = plan_without_database(state.settings())
+    state.document["database"] = url
+    dialect = dialect or "postgresql"
     if migration_id is None:
-        if not state.quiet:
+        if as_json:
+            every = [(m, None) for m in plan.migrations]
+            out.print_json({**state.document, **out.info_fields(every, dialect)})
+        elif not state.quiet:
             out.info_table(plan.migrations)
         return
     base = plan.get(plan.resolve(migration_id))
     assert base is not None
     loaded: Migration | None = None
-    if base.kind == "sql" or base.custom_checksum:
+    if base.kind != "alembic":  # loaded as migrate would: a file that does not load is an error
         from .loader import load_migration
 
-        loaded = load_migration(base, dialect or "postgresql")
-    if not state.quiet:
-        out.info_detail(base, loaded, dialect or "postgresql")
+        loaded = load_migration(base, dialect)
+    if as_json:
+        out.print_json({**state.document, **out.info_fields([(base, loaded)], dialect)})
+    elif not state.quiet:
+        out.info_detail(base, loaded, dialect)
 
 
 @command("history", short_help="Show what happened, oldest first.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (see the docs for its shape).")
+@json_option
 def history(state: State, as_json: bool) -> None:
     """The log of every apply, revert, mark, unmark, repair and failure, oldest first."""
     migrator = state.migrator(state.settings())
     entries = _run(migrator.history())
     if as_json:
-        click.echo(json.dumps(out.history_document(migrator.url, entries), indent=2))
+        out.print_json({**state.document, **out.history_fields(entries)})
     elif not state.quiet:
-        out.history_table(migrator.url, entries)
+        out.history_table(state.url or "", entries)
 
 
 # -- verify and repair -------------------------------------------------------------------------
 
 
 @command("verify", short_help="Check checksums, missing files and failed attempts.")
-def verify(state: State) -> None:
+@json_option
+def verify(state: State, as_json: bool) -> None:
     """Check that applied migrations match their files; exit 1 on any problem."""
     migrator = state.migrator(state.settings())
-    found = _run(migrator.verify())
+
+    async def run() -> tuple[list[Problem], list[MigrationState]]:
+        return await migrator.verify(), await migrator.status()
+
+    found, states = _run(run())
+    count = len(migrator.plan())
+    applied = sum(s.status == "applied" for s in states)
+    pending = sum(s.status == "pending" for s in states)
+    state.document.update(out.verify_fields(count, found, applied, pending))
     if found:
-        if not state.quiet:
+        if not state.quiet and not as_json:
             out.problems(found)
-        out.error_line(f"verify found {out.plural(len(found), 'problem')}")
+        message = f"verify found {out.plural(len(found), 'problem')}"
+        if as_json:
+            out.print_json(state.document, message)
+        out.error_line(message)
         click.get_current_context().exit(EXIT_ERROR)
-    state.echo(f"All {out.plural(len(migrator.plan()), 'migration')} verified")
+    if as_json:
+        out.print_json(state.document)
+    else:
+        state.echo(f"All {out.plural(count, 'migration')} verified ({applied} applied, {pending} pending)")
 
 
 @command("repair", short_help="Accept changed files and forget failed attempts.")
 @click.argument("ids", metavar="[ID]...", nargs=-1)
-def repair(state: State, ids: Sequence[str]) -> None:
+@json_option
+def repair(state: State, ids: Sequence[str], as_json: bool) -> None:
     """Record the current checksum of modified migrations and forget failed attempts, of all or
     of the given IDs.
     """
+    # A database that does not exist has nothing to repair: it is not created for that.
     migrator = state.migrator(state.settings())
 
     async def run() -> tuple[dict[str, str], list[str]]:
@@ -347,6 +471,10 @@ def repair(state: State, ids: Sequence[str]) -> None:
         return before, await migrator.repair(list(ids) if ids else None)
 
     before, repaired = _run(run())
+    if as_json:
+        done = [{"id": mid, "status": before.get(mid)} for mid in repaired]
+        out.print_json({**state.document, "repaired": done})
+        return
     if not repaired:
         state.echo("Nothing to repair")
     for migration_id in repaired:

@@ -17,9 +17,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 from click.core import ParameterSource
 
-from .config import Settings, load_settings
+from .cli_output import echo
+from .config import Settings, load_settings, parse_seconds
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
+
     from .migration import MigrationBase
     from .planning import MigrationPlan
     from .report import MigrationEvent
@@ -32,11 +35,21 @@ T = TypeVar("T")
 
 @dataclass
 class State:
-    """The global options given on the command line, before and after the command."""
+    """The global options given on the command line, before and after the command, and what
+    the command found out for its report: the database it shows, its ``--json`` document."""
 
     options: dict[str, Any] = field(default_factory=dict)
     verbose: int = 0
     quiet: bool = False
+    #: ``--json``: the command prints :attr:`document`, also when it fails.
+    as_json: bool = False
+    #: The ``--json`` document so far: the command and the database, then what the command adds.
+    document: dict[str, Any] = field(default_factory=dict)
+    #: The database as shown: its URL with the password masked.
+    url: str | None = None
+    #: The SQLite file named by the URL when it does not exist (a read-only command then reads
+    #: an empty database in memory instead of creating the file).
+    missing_database: str | None = None
 
     def settings(self) -> Settings:
         settings = load_settings(self.options)
@@ -52,12 +65,32 @@ class State:
         return settings
 
     def migrator(
-        self, settings: Settings, listener: Callable[[MigrationEvent], None] | None = None
+        self,
+        settings: Settings,
+        listener: Callable[[MigrationEvent], None] | None = None,
+        *,
+        writes: bool = False,
     ) -> Migrator:
+        """The migrator of ``settings``. Unless the command ``writes``, an SQLite file that does
+        not exist is not created: the command sees an empty database (nothing applied)."""
+        from sqlalchemy.engine import URL
+
+        from .connection import async_url, mask_url
         from .runner import Migrator
 
+        given = settings.require_url()
+        url = async_url(given)
+        _note_driver(given, url)
+        self.url = mask_url(url)
+        self.document["database"] = self.url
+        bind = url
+        if not writes:
+            self.missing_database = _missing_sqlite_file(url)
+        if self.missing_database is not None:
+            log.info("%s does not exist: nothing is applied there, and it is not created", url.database)
+            bind = URL.create(url.drivername)  # an empty database in memory: no file, no lock file
         migrator = Migrator(
-            settings.require_url(),
+            bind,
             directories(settings),
             table=settings.table,
             schema=settings.schema,
@@ -65,12 +98,47 @@ class State:
             listener=listener,
             sources=alembic_sources(settings),
         )
-        log.info("database: %s", migrator.url)
+        log.info("database: %s", self.url)
         return migrator
 
     def echo(self, text: str = "") -> None:
         if not self.quiet:
-            click.echo(text)
+            echo(text)
+
+
+def _note_driver(given: str, url: URL) -> None:
+    """Say so when the URL named a synchronous driver that was replaced by the async one."""
+    from sqlalchemy.engine import make_url
+
+    _, _, driver = make_url(given).drivername.partition("+")
+    if driver and driver != url.get_driver_name():
+        log.warning(
+            "using %s instead of the synchronous driver %s (uno-migrations runs on async drivers)",
+            url.drivername,
+            driver,
+        )
+
+
+def _missing_sqlite_file(url: URL) -> str | None:
+    """The path of the SQLite file ``url`` names, when that file does not exist."""
+    database = url.database
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:") or "uri" in url.query or "mode" in url.query:
+        return None  # an SQLite URI, or an explicit mode: they say what is opened
+    return None if os.path.exists(database) else database
+
+
+class Seconds(click.ParamType[float]):
+    """A number of seconds >= 0 (``--lock-timeout``): a bad value is a usage error."""
+
+    name = "seconds"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        try:
+            return parse_seconds(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
@@ -139,7 +207,7 @@ def global_options(f: Callable[..., T]) -> Callable[..., T]:
         click.option(
             "--lock-timeout",
             "lock_timeout",
-            type=float,
+            type=Seconds(),
             metavar="SECONDS",
             **hidden,
             help="How long to wait for another run's lock [default: 60].",
@@ -154,16 +222,17 @@ def global_options(f: Callable[..., T]) -> Callable[..., T]:
     return f
 
 
-def plan_without_database(settings: Settings) -> tuple[MigrationPlan, str | None]:
-    """The plan without a database; with a URL, its engine picks SQL engine variants."""
+def plan_without_database(settings: Settings) -> tuple[MigrationPlan, str | None, str | None]:
+    """The plan without a database, its engine and the database as shown (masked); with a URL,
+    its engine picks SQL engine variants."""
     from .planning import order
 
     if settings.database_url:
         from .runner import Migrator
 
         migrator = Migrator(settings.database_url, directories(settings), sources=alembic_sources(settings))
-        return migrator.plan(), migrator.dialect
-    return order(discover_all(settings)), None
+        return migrator.plan(), migrator.dialect, migrator.url
+    return order(discover_all(settings)), None, None
 
 
 def directories(settings: Settings) -> tuple[str, ...]:

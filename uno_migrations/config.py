@@ -5,7 +5,7 @@ for from the current directory upwards), or the file named with ``--config``: a
 ``pyproject.toml``, or any TOML file holding that table or the keys at its top level::
 
     [tool.uno_migrations]
-    database_url = "postgresql://app:${DB_PASSWORD}@db/app"
+    database_url = "postgresql://app:${DB_PASSWORD}@db/app"   # sqlite:///app.db: beside this file
     directories = ["migrations"]       # relative to this file's folder
     table = "uno_migrations"
     schema = "public"
@@ -44,6 +44,7 @@ __all__ = [
     "expand_variables",
     "find_config_file",
     "load_settings",
+    "parse_seconds",
     "read_config_file",
 ]
 
@@ -59,6 +60,8 @@ NO_URL_MESSAGE = "no database URL: pass --database-url or set UNO_MIGRATIONS_DAT
 
 _KEYS = ("database_url", "directories", "table", "schema", "lock_timeout", "alembic_directories")
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+#: ``sqlite[+driver]:///path[?query]``: a URL naming an SQLite file (or ``:memory:``).
+_SQLITE_FILE = re.compile(r"(?P<head>sqlite(?:\+\w+)?:///)(?P<path>[^?]*)(?P<query>\?.*)?", re.I)
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,8 @@ def load_settings(
     directory) is where the search for ``pyproject.toml`` starts and what ``--config`` is
     relative to. Directories from the command line and the environment are kept as given;
     those of a config file are relative to its folder, and returned relative to ``cwd`` when
-    they are inside it, else absolute.
+    they are inside it, else absolute. So is the path of an SQLite ``database_url`` in a config
+    file (``sqlite:///app.db`` there is the ``app.db`` beside the file).
     """
     given = {k: v for k, v in (options or {}).items() if v is not None and v != ()}
     env = os.environ if environ is None else environ
@@ -121,7 +125,11 @@ def load_settings(
     from_env = _from_environment(env)
     if "database_url" in values and "database_url" not in from_env and "database_url" not in given:
         # Expanded only when used: a variable the file names need not be set when a URL is given.
-        values["database_url"] = expand_variables(values["database_url"], env, where=values["config_file"])
+        url = expand_variables(values["database_url"], env, where=values["config_file"])
+        # Like its directories, the file's SQLite database is where the file is, wherever the
+        # command runs from; a URL from the command line or the environment stays as given.
+        assert path is not None
+        values["database_url"] = _sqlite_beside(url, path.resolve().parent, base)
     values.update(from_env)
     for key in ("database_url", "table", "schema"):
         if key in given:
@@ -158,7 +166,7 @@ def read_config_file(
     A ``pyproject.toml`` found by looking upwards (``explicit`` False) may lack the
     ``[tool.uno_migrations]`` table; one named with ``--config`` must have it. Errors name the
     file relative to ``cwd`` when it is inside it. ``expand`` replaces ``${NAME}`` in the URL
-    from ``environ``.
+    from ``environ`` and resolves a relative SQLite path in it from the file's folder.
     """
     file = Path(path)
     here = Path.cwd() if cwd is None else Path(cwd)
@@ -189,7 +197,8 @@ def read_config_file(
     env = os.environ if environ is None else environ
     values = _check_file_values(table, name, file.resolve().parent, here)
     if expand and "database_url" in values:
-        values["database_url"] = expand_variables(values["database_url"], env, where=name)
+        url = expand_variables(values["database_url"], env, where=name)
+        values["database_url"] = _sqlite_beside(url, file.resolve().parent, here)
     return values
 
 
@@ -274,20 +283,45 @@ def _as_directories(value: Any, what: str) -> tuple[str, ...]:
 
 
 def _as_timeout(value: Any, what: str) -> float:
+    try:
+        return parse_seconds(value)
+    except ValueError as exc:
+        raise ConfigurationError(f"{what} {exc}") from None
+
+
+def parse_seconds(value: Any) -> float:
+    """``value`` (a number, or its text) as a finite number of seconds >= 0; else a ValueError
+    saying what it must be: the one rule for the lock timeout, wherever it comes from.
+
+    >>> parse_seconds("2.5")
+    2.5
+    """
     if isinstance(value, bool):
-        raise ConfigurationError(f"{what} must be a number of seconds, not a boolean")
+        raise ValueError("must be a number of seconds, not a boolean")
     if isinstance(value, (int, float)):
         number = float(value)
     elif isinstance(value, str):
         try:
             number = float(value)
         except ValueError:
-            raise ConfigurationError(f"{what} must be a number of seconds, not {value!r}") from None
+            raise ValueError(f"must be a number of seconds, not {value!r}") from None
     else:
-        raise ConfigurationError(f"{what} must be a number of seconds, not {_type_name(value)}")
+        raise ValueError(f"must be a number of seconds, not {_type_name(value)}")
     if not number >= 0 or number == float("inf"):
-        raise ConfigurationError(f"{what} must be a finite number of seconds >= 0, not {value!r}")
+        raise ValueError(f"must be a finite number of seconds >= 0, not {value!r}")
     return number
+
+
+def _sqlite_beside(url: str, folder: Path, cwd: Path) -> str:
+    """A config file's SQLite URL with a relative path made relative to the file's ``folder``
+    (shown relative to ``cwd`` when inside it, else absolute); any other URL as it is."""
+    match = _SQLITE_FILE.fullmatch(url)
+    if match is None:
+        return url
+    path = match["path"]
+    if path in ("", ":memory:") or path.startswith("file:") or os.path.isabs(path):
+        return url
+    return f"{match['head']}{_shown(folder / path, cwd)}{match['query'] or ''}"
 
 
 def _shown(path: Path, cwd: Path) -> str:

@@ -160,6 +160,12 @@ def async_url(url: str | URL) -> URL:
         raise ConfigurationError(
             f"unknown driver {driver!r} for {backend}; use {backend}+{async_driver}:// or {backend}://"
         )
+    if name == "sqlite" and (parsed.host or parsed.port or parsed.username or parsed.password):
+        # sqlite://app.db reads as a host named app.db: the path needs the third slash.
+        raise ConfigurationError(
+            f"invalid SQLite URL {mask_url(str(url))}: write the file's path after three slashes, "
+            "sqlite:///relative.db or sqlite:////absolute.db (sqlite:// alone is a database in memory)"
+        )
     return parsed.set(drivername=f"{name}+{async_driver}")
 
 
@@ -167,6 +173,29 @@ def create_engine(url: str | URL) -> AsyncEngine:
     """An engine for one migration run: async driver, no pooling (a run holds few connections).
 
     It is SQLAlchemy's own engine on the async driver, awaited through :mod:`.aio` rather than
-    ``AsyncEngine``, whose module imports SQLAlchemy's ORM.
+    ``AsyncEngine``, whose module imports SQLAlchemy's ORM. libpq's ``options`` parameter
+    (``?options=-csearch_path%3Dapp``), which psycopg2 users put in their URLs and asyncpg does
+    not take, becomes asyncpg's ``server_settings``.
     """
-    return aio.create(create_sync_engine(async_url(url), poolclass=NullPool))
+    parsed = async_url(url)
+    parsed, settings = _server_settings(parsed)
+    connect_args = {"server_settings": settings} if settings else {}
+    return aio.create(create_sync_engine(parsed, poolclass=NullPool, connect_args=connect_args))
+
+
+_OPTION = re.compile(r"(?:-c\s*|--)([A-Za-z_][\w.]*)=((?:\\.|[^\s\\])*)")
+
+
+def _server_settings(url: URL) -> tuple[URL, dict[str, str]]:
+    """asyncpg's server settings from libpq's ``options`` (``-c name=value``, ``--name=value``)."""
+    options = url.query.get("options")
+    if url.drivername != "postgresql+asyncpg" or options is None:
+        return url, {}
+    text = " ".join(options) if isinstance(options, tuple) else options
+    settings = {name: re.sub(r"\\(.)", r"\1", value) for name, value in _OPTION.findall(text)}
+    if not settings or _OPTION.sub("", text).strip():
+        raise ConfigurationError(
+            f"cannot read the options parameter of {mask_url(url)}: give settings as "
+            "-c name=value (options=-csearch_path%3Dapp)"
+        )
+    return url.difference_update_query(["options"]), settings

@@ -6,7 +6,7 @@ import logging
 import os
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -296,23 +296,8 @@ class MigrationContext:
         finally:
             await stream.close()
 
-    @asynccontextmanager
-    async def _reader(self) -> AsyncIterator[AsyncConnection]:
-        if self.adapter.name == "mysql":
-            # A MySQL connection cannot run the migration's UPDATEs while it streams a result, so
-            # the stream gets a connection of its own; READ UNCOMMITTED lets it see the rows the
-            # migration's still-open transaction wrote, without waiting on their locks.
-            async with self._connection.engine.connect() as reader:
-                await reader.execution_options(isolation_level="READ UNCOMMITTED")
-                yield reader
-        elif self.adapter.name == "postgresql" and not self._in_transaction:
-            # PostgreSQL keeps a cursor only inside a transaction, and a migration outside one
-            # (transactional = False) commits each statement as it runs: the stream gets a
-            # connection and a transaction of its own, which sees what the migration committed.
-            async with self._connection.engine.connect() as reader, reader.begin():
-                yield reader
-        else:
-            yield self._connection
+    def _reader(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        return self.adapter.reader(self._connection, self._in_transaction)
 
     async def execute(self, statement: Any, parameters: Any = None) -> SQLResult:
         """Run a SQLAlchemy Core statement or DDL construct."""

@@ -93,9 +93,9 @@ def resolve_reference(reference: str, sorted_ids: Sequence[str]) -> str:
         return reference
     matches: list[str] = []
     for candidate in sorted_ids[index:]:
-        if not candidate.startswith(reference) or len(matches) == 5:
+        if not candidate.startswith(reference):
             break
-        matches.append(candidate)
+        matches.append(candidate)  # all of them: the error names five and counts the rest
     if len(matches) == 1 and reference:
         return matches[0]
     raise UnknownMigrationError(reference, matches if reference else ())

@@ -13,7 +13,9 @@ class MigrationEvent:
     """Progress of a run, for a listener (the CLI prints these as they come).
 
     ``kind`` is ``"start"``, ``"done"``, ``"skip"`` (another process applied it first) or
-    ``"fail"``; ``total`` is how many migrations the run will process.
+    ``"fail"``; ``total`` is how many migrations the run will process. ``"wait"`` is for a run
+    waiting for the run lock (``holder``: who holds it, when known; ``migration_id`` empty): the
+    CLI prints it.
     """
 
     kind: str
@@ -22,6 +24,7 @@ class MigrationEvent:
     index: int
     total: int
     execution_ms: int | None = None
+    holder: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,8 @@ class MigrationState:
     """One line of ``status``.
 
     ``status`` is ``applied``, ``pending``, ``failed``, ``modified`` (applied, but the file
-    changed since) or ``missing`` (applied, but no file has this id any more).
+    changed since), ``missing`` (applied, but no file has this id any more) or ``invalid`` (the
+    file does not parse; ``problem`` says why).
     """
 
     id: str
@@ -76,6 +80,7 @@ class MigrationState:
     checksum: str | None = None
     applied_checksum: str | None = None
     statements_done: int | None = None
+    problem: str | None = None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Union
 
 from sqlalchemy.engine import URL
 
+from . import layout
 from .aio import is_async_connection, is_async_engine
 from .connection import async_url, mask_url
 from .dialects import get_adapter
@@ -138,20 +139,33 @@ class Migrator:
         assert bind is not None
         return open_session(bind, self.lock_timeout)
 
-    async def _read(self, session: Session) -> dict[str, AppliedMigration]:
+    async def _read(self, session: Session, upgrade: bool = False) -> dict[str, AppliedMigration]:
+        """The version table's rows; ``upgrade`` (a run that writes, under the lock): an older
+        layout of uno's tables is upgraded in place first. A newer layout is refused."""
+        table = self.version_table
         async with session.transaction(write=False):
-            if not await self.version_table.exists(session.connection):
+            if not await table.exists(session.connection):
                 return {}
+            found = await table.layout_version(session.connection)
             try:
-                return await self.version_table.read(session.connection)
+                rows = await table.read(session.connection)
             except Exception as exc:  # the driver's error, or SQLAlchemy's around it
-                problem = await self.version_table.layout_problem(session.connection)
+                problem = await table.layout_problem(session.connection)
                 if problem is None:
                     raise
                 raise ConfigurationError(problem) from exc
+        if upgrade and found < layout.CURRENT:
+            async with session.transaction():
+                await table.upgrade_layout(session.connection, found)
+        return rows
 
-    def _locked(self, session: Session) -> AbstractAsyncContextManager[None]:
-        return session.locked(self.version_table.name, self.version_table.schema, self.lock_timeout)
+    def _locked(self, session: Session, direction: str = "up") -> AbstractAsyncContextManager[None]:
+        def waiting(holder: str | None) -> None:
+            if self.listener is not None:
+                self.listener(MigrationEvent("wait", "", direction, 0, 0, holder=holder))
+
+        table = self.version_table
+        return session.locked(table.name, table.schema, self.lock_timeout, waiting)
 
     def _emit(
         self, kind: str, migration_id: str, direction: str, index: int, total: int, ms: int | None = None
@@ -177,7 +191,7 @@ class Migrator:
         report = RunReport("up", dry_run=dry_run)
         async with self._session() as session:
             async with self._locked(session):
-                applied = await self._read(session)
+                applied = await self._read(session, upgrade=not dry_run)
                 self._check_modified(plan, applied, session.adapter.name)
                 failed = {mid: row for mid, row in applied.items() if row.status == "failed"}
                 if failed and not (resume or fake):
@@ -279,8 +293,8 @@ class Migrator:
         plan = self.plan()
         report = RunReport("down", dry_run=dry_run)
         async with self._session() as session:
-            async with self._locked(session):
-                applied = await self._read(session)
+            async with self._locked(session, "down"):
+                applied = await self._read(session, upgrade=not dry_run)
                 chronological = sorted(
                     (row for row in applied.values() if row.status == "applied"),
                     key=lambda row: (row.applied_at, plan.position.get(row.id, len(plan))),
@@ -321,15 +335,26 @@ class Migrator:
 
     # -- read-only views and repair ---------------------------------------------------------
 
+    def _database_missing(self) -> bool:
+        """A database that connecting would create (an SQLite file) does not exist yet."""
+        return self._url is not None and get_adapter(self.dialect).database_missing(self._url)
+
     async def status(self) -> list[MigrationState]:
-        """Every migration with where it stands: files in plan order, then missing ones."""
+        """Every migration with where it stands: files in plan order, then missing ones.
+
+        Reads only: a database that does not exist yet is not created (everything is pending).
+        """
         plan = self.plan()
+        if self._database_missing():
+            return migration_states(plan, {}, self._checksum_of(self.dialect))
         async with self._session() as session:
             applied = await self._read(session)
             return migration_states(plan, applied, self._checksum_of(session.adapter.name))
 
     async def history(self) -> list[LogEntry]:
         """The log, oldest first."""
+        if self._database_missing():
+            return []
         async with self._session() as session:
             async with session.transaction(write=False):
                 if not await self.version_table.exists(session.connection):
@@ -337,15 +362,43 @@ class Migrator:
                 return await self.version_table.history(session.connection)
 
     async def verify(self) -> list[Problem]:
-        """Modified, missing and failed migrations; an empty list means all is well."""
-        return problems(await self.status())
+        """Modified, missing and failed migrations, and every migration, applied or pending,
+        that does not load: an SQL file that does not parse or split, a Python file that does
+        not import or defines neither ``up`` nor a Migration class (the checks ``migrate``
+        makes before it runs anything). An empty list means all is well. Reads only, as
+        ``status`` does."""
+        plan = self.plan()
+        dialect, applied = self.dialect, {}
+        if not self._database_missing():
+            async with self._session() as session:
+                dialect, applied = session.adapter.name, await self._read(session)
+        invalid: dict[str, Problem] = {}
+        for base in plan.migrations:
+            try:
+                self._load(base, dialect)
+            except MigrationError as exc:
+                reason = getattr(exc, "reason", str(exc))
+                invalid[str(base.id)] = Problem(str(base.id), "invalid", base.path, reason)
+        checksum_of = self._checksum_of(dialect)
+
+        def current(base: MigrationBase) -> str:
+            if base.custom_checksum and str(base.id) in invalid:
+                return applied[str(base.id)].checksum  # its get_checksum() cannot run: unknown
+            return checksum_of(base)
+
+        found: list[Problem] = []
+        for state in migration_states(plan, applied, current):
+            found.extend(problems([state]))
+            if state.id in invalid:
+                found.append(invalid[state.id])
+        return found
 
     async def repair(self, ids: Sequence[str] | None = None) -> list[str]:
         """Record current checksums of modified migrations and forget failed attempts."""
         plan = self.plan()
         async with self._session() as session:
             async with self._locked(session):
-                applied = await self._read(session)
+                applied = await self._read(session, upgrade=True)
                 states = {
                     s.id: s for s in migration_states(plan, applied, self._checksum_of(session.adapter.name))
                 }

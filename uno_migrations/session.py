@@ -14,7 +14,7 @@ from sqlalchemy.engine import URL
 from .aio import is_async_connection
 from .connection import create_engine, mask_secrets, mask_url
 from .dialects import DialectAdapter, driver_message, get_adapter
-from .dialects.base import DriverSQL, RunLock
+from .dialects.base import DriverSQL, OnWait, RunLock
 from .errors import ConfigurationError, DatabaseConnectionError, LockLostError
 
 if TYPE_CHECKING:
@@ -54,16 +54,18 @@ class Session:
             yield await self.adapter.begin(self.connection, check) if write else None
 
     @asynccontextmanager
-    async def locked(self, table: str, schema: str | None, timeout: float) -> AsyncIterator[None]:
+    async def locked(
+        self, table: str, schema: str | None, timeout: float, on_wait: OnWait | None = None
+    ) -> AsyncIterator[None]:
         """Hold the run lock of the version table ``schema.table`` for the block, on the run's
-        own connection (a file lock on SQLite)."""
+        own connection (a file lock on SQLite); ``on_wait(holder)`` once it has waited a while."""
         if self.external_transaction and not self.adapter.transactional_ddl:
             raise ConfigurationError(
                 f"the connection given is already in a transaction, and {self.adapter.title} commits "
                 "DDL implicitly, so that transaction could not hold the migrations; pass the engine, "
                 "or a connection outside a transaction"
             )
-        lock = await self.adapter.lock(self.connection, table, schema, timeout)
+        lock = await self.adapter.lock(self.connection, table, schema, timeout, on_wait)
         self.lock = lock
         try:
             yield

@@ -24,7 +24,11 @@ def migration_states(
     applied: Mapping[str, AppliedMigration],
     checksum_of: Callable[[MigrationBase], str],
 ) -> list[MigrationState]:
-    """Files in plan order, then applied ids that no file has any more (``missing``)."""
+    """Files in plan order, then applied ids that no file has any more (``missing``).
+
+    A pending or applied file that discovery could not parse (``MigrationBase.problem``) is
+    ``invalid``; a modified or failed one keeps that status, which says more.
+    """
     late = out_of_order(plan, [mid for mid, row in applied.items() if row.status == "applied"])
     states = []
     for base in plan.migrations:
@@ -38,6 +42,8 @@ def migration_states(
         else:
             current = checksum_of(base)
             status = "applied" if current == row.checksum else "modified"
+        if base.problem is not None and status in ("pending", "applied"):
+            status = "invalid"  # the file does not parse: migrate (or rollback) would stop on it
         states.append(_state(base, status, row, current, mid in late))
     for mid, row in applied.items():
         if mid not in plan.position:
@@ -84,4 +90,5 @@ def _state(
         checksum=current,
         applied_checksum=row.checksum if row else None,
         statements_done=row.statements_done if row else None,
+        problem=base.problem if status == "invalid" else None,
     )

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Column,
-    DateTime,
     Integer,
     MetaData,
     String,
@@ -31,10 +30,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.schema import CreateSchema
-from sqlalchemy.types import TypeEngine
 
+from . import layout
 from .compiled import DriverStatement
-from .dialects import DialectAdapter, get_adapter
+from .dialects import DialectAdapter, get_adapter, portable_timestamp
 from .dialects.base import DriverSQL, Script
 from .errors import ConfigurationError
 from .migration import MigrationBase
@@ -44,19 +43,8 @@ if TYPE_CHECKING:
 
 #: The version table's statements, as they go to the driver, at DEBUG (``-vvv`` shows them).
 sql_log = logging.getLogger("uno_migrations.sql")
+log = logging.getLogger(__name__)
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,59}")
-
-
-def _timestamp(dialect: str | None) -> TypeEngine[Any]:
-    """Timezone-aware timestamps; microseconds on MySQL too, so the apply order survives.
-
-    The MySQL type is only imported for MySQL: the dialect package costs start-up time.
-    """
-    if dialect not in (None, "mysql", "mariadb"):
-        return DateTime(timezone=True)
-    from sqlalchemy.dialects import mysql
-
-    return DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
 
 ACTIONS = ("apply", "revert", "mark", "unmark", "repair", "fail")
@@ -149,7 +137,8 @@ class VersionTable:
         self.name = validate_identifier(name, "table")
         self.schema = None if schema is None else validate_identifier(schema, "schema")
         self.metadata = MetaData(schema=self.schema)
-        timestamp = _timestamp(dialect)
+        self.adapter: DialectAdapter = get_adapter(dialect) if dialect else DialectAdapter()
+        timestamp = self.adapter.timestamp_type() if dialect else portable_timestamp()
         self.migrations = Table(
             self.name,
             self.metadata,
@@ -164,6 +153,7 @@ class VersionTable:
             Column("execution_ms", Integer, nullable=False),
             Column("applied_by", String(255), nullable=False),
         )
+        self.layout = layout.layout_table(self.name, self.metadata)
         self.log = Table(
             f"{self.name}_log",
             self.metadata,
@@ -193,7 +183,6 @@ class VersionTable:
             "set_checksum": (update(t).where(by_id).values(checksum=bindparam("value")), None),
             "insert_log": (insert(self.log).inline(), [c.key for c in self.log.columns if c.key != "seq"]),
         }
-        self.adapter: DialectAdapter = get_adapter(dialect) if dialect else DialectAdapter()
         self._compiled: dict[tuple[Any, ...], dict[str, DriverStatement]] = {}
 
     async def exists(self, connection: AsyncConnection) -> bool:
@@ -207,14 +196,27 @@ class VersionTable:
         return await connection.run_sync(has_it)
 
     async def create(self, connection: AsyncConnection) -> None:
-        """Create both tables (and a PostgreSQL schema) when missing."""
+        """Create the tables (and the schema, where the engine has them) when missing, with
+        the current layout."""
 
         def create(sync: Any) -> None:
-            if self.schema and sync.dialect.name == "postgresql":
+            if self.schema and self.adapter.creates_schemas:
                 sync.execute(CreateSchema(self.schema, if_not_exists=True))
             self.metadata.create_all(sync, checkfirst=True)
 
         await connection.run_sync(create)
+        await layout.write_version(connection, self.layout)
+
+    async def layout_version(self, connection: AsyncConnection) -> int:
+        """The layout of the existing tables; one newer than this release's is refused."""
+        found = await layout.read_version(connection, self.layout)
+        layout.check(self.name, found)
+        return found
+
+    async def upgrade_layout(self, connection: AsyncConnection, found: int) -> None:
+        """Upgrade the existing tables from layout ``found`` to the current one."""
+        for version in await layout.upgrade(connection, self.layout, found):
+            log.info("upgraded the layout of %s to %d", self.name, version)
 
     async def read(self, connection: AsyncConnection) -> dict[str, AppliedMigration]:
         """Every row, in the order they were applied."""
@@ -232,25 +234,13 @@ class VersionTable:
         compiled = self._compiled.get(key)
         if compiled is None:
             statements = dict(self._statements)
-            if dialect.name in ("mysql", "mariadb"):
-                statements["record_and_announce"] = (self._record_and_announce(), None)
+            if self.adapter.announces_attempts:
+                statements["record_and_announce"] = (self.adapter.announce_statement(self.migrations), None)
             compiled = self._compiled[key] = {
                 statement_name: DriverStatement.compile(statement, dialect, keys)
                 for statement_name, (statement, keys) in statements.items()
             }
         return compiled[name]
-
-    def _record_and_announce(self) -> Any:
-        """MySQL: one statement writing two rows, a migration's (updated: its write-ahead row
-        exists) and the next migration's write-ahead row (inserted); parameters ``<column>_1``
-        and ``<column>_2``."""
-        from sqlalchemy.dialects.mysql import insert as mysql_insert
-
-        keys = [c.key for c in self.migrations.columns]
-        rows: list[dict[str, Any]] = [{key: bindparam(f"{key}_{n}") for key in keys} for n in (1, 2)]
-        statement = mysql_insert(self.migrations).values(rows)
-        updates = {key: statement.inserted[key] for key in keys if key != "id"}
-        return statement.on_duplicate_key_update(updates)
 
     def _prepare(self, connection: AsyncConnection, name: str, values: Mapping[str, Any]) -> DriverSQL:
         statement = self._driver_statement(connection, name)

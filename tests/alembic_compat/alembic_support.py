@@ -39,7 +39,7 @@ ORDER = [
     "2fc0ffee0015",
     HEAD,
 ]
-VERSION_TABLES = {"uno_migrations", "uno_migrations_log"}
+VERSION_TABLES = {"uno_migrations", "uno_migrations_log", "uno_migrations_layout"}
 _SYNC_DRIVERS = {"postgresql": "postgresql+psycopg2", "mysql": "mysql+pymysql", "sqlite": "sqlite"}
 
 

@@ -85,6 +85,7 @@ async def test_autogenerate_writes_a_migration_that_applies_and_reverts(
     assert await db.tables() == {
         "uno_migrations",
         "uno_migrations_log",
+        "uno_migrations_layout",
         "alembic_version",
         "customers",
         "orders",
@@ -104,6 +105,7 @@ async def test_autogenerate_writes_a_migration_that_applies_and_reverts(
     assert await db.tables() == {
         "uno_migrations",
         "uno_migrations_log",
+        "uno_migrations_layout",
         "alembic_version",
         "customers",
         "legacy_notes",
@@ -145,7 +147,7 @@ async def test_the_configured_version_table_is_left_out(db: TestDatabase, cli: C
     (tmp_path / "migrations").mkdir()
     (tmp_path / "migrations" / "1_noop.sql").write_text("-- nothing yet\n", encoding="utf-8")
     assert (await cli.run("-u", db.url, "--table", "app_versions", "migrate")).exit_code == 0
-    assert await db.tables() == {"app_versions", "app_versions_log"}
+    assert await db.tables() == {"app_versions", "app_versions_log", "app_versions_layout"}
     result = await cli.run(
         "-u",
         db.url,

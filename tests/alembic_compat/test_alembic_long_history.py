@@ -19,10 +19,10 @@ async def test_three_hundred_revisions_in_a_line(db: TestDatabase, tmp_path: Pat
     assert [m.id for m in migrator.plan().migrations] == ids
     assert (await migrator.migrate()).ids == ids
     assert await db.fetch("SELECT n FROM counters") == [(299,)]
-    assert len(await db.tables()) == 2 + 1 + 12  # version tables, counters, one table every 25 steps
+    assert len(await db.tables()) == 3 + 1 + 12  # uno's tables, counters, one table every 25 steps
     assert (await migrator.rollback(steps=30)).ids == ids[::-1][:30]
     assert await db.fetch("SELECT n FROM counters") == [(269,)]
-    assert len(await db.tables()) == 2 + 1 + 10
+    assert len(await db.tables()) == 3 + 1 + 10
 
 
 async def test_deploys_at_once_apply_each_revision_once(db: TestDatabase, tmp_path: Path) -> None:

@@ -16,13 +16,16 @@ from conftest import TestDatabase
 STATUS_KEYS = {
     "id",
     "name",
+    "description",
     "kind",
     "status",
     "out_of_order",
     "applied_at",
     "execution_ms",
+    "statements_done",
     "checksum",
     "path",
+    "problem",
 }
 HISTORY_KEYS = {"seq", "migration_id", "action", "at", "execution_ms", "checksum", "actor"}
 ISO_8601 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00")
@@ -92,7 +95,7 @@ async def test_migrate_fake_records_without_running(db: TestDatabase, cli: Cli, 
     assert result.exit_code == 0, result.output
     assert "Marking 1000_create_users ... " in result.stdout
     assert re.search(r"Marked 3 migrations in \d+ ms \(fake: recorded only, nothing ran\)", result.stdout)
-    assert await db.tables() == {"uno_migrations", "uno_migrations_log"}
+    assert await db.tables() == {"uno_migrations", "uno_migrations_log", "uno_migrations_layout"}
     assert await version_rows(db) == SIMPLE_IDS
     actions = await db.fetch("SELECT action FROM uno_migrations_log ORDER BY seq")
     assert actions == [("mark",)] * 3
@@ -120,7 +123,7 @@ async def test_rollback_default_steps_target_all(db: TestDatabase, cli: Cli, pro
 
     everything = await cli.run("-u", db.url, "rollback", "--all")
     assert "Reverted 1 migration in" in everything.stdout
-    assert await db.tables() == {"uno_migrations", "uno_migrations_log"}
+    assert await db.tables() == {"uno_migrations", "uno_migrations_log", "uno_migrations_layout"}
     nothing = await cli.run("-u", db.url, "rollback")
     assert nothing.stdout == "Nothing to roll back\n"
 
@@ -156,9 +159,11 @@ async def test_status_table_json_and_exit_code(db: TestDatabase, cli: Cli, proje
     assert table.exit_code == 0, table.output
     lines = table.stdout.splitlines()
     assert lines[0] == f"Database: {db.url}"
-    assert lines[2].split() == ["ID", "STATUS", "APPLIED", "AT"]
-    assert re.fullmatch(r"1000_create_users +applied +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", lines[3])
-    assert re.fullmatch(r"1002_seed_users +pending +-", lines[5])
+    assert lines[2].split() == ["ID", "STATUS", "APPLIED", "AT", "NAME"]
+    assert re.fullmatch(
+        r"1000_create_users +applied +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC +Create users", lines[3]
+    )
+    assert re.fullmatch(r"1002_seed_users +pending +- +seed users", lines[5])
     assert lines[-1] == "2 applied, 1 pending"
 
     assert (await cli.run("-u", db.url, "status", "--exit-code")).exit_code == 3
@@ -221,7 +226,7 @@ async def test_status_out_of_order_modified_missing_and_verify_repair(
     (project / "0999_merged_late.sql").unlink()
     verified = await cli.run("-u", db.url, "verify")
     assert verified.exit_code == 0, verified.output
-    assert verified.stdout == "All 2 migrations verified\n"
+    assert verified.stdout == "All 2 migrations verified (1 applied, 1 pending)\n"
 
 
 async def test_history_table_and_json(db: TestDatabase, cli: Cli, project: Path) -> None:
@@ -356,7 +361,7 @@ async def test_schema_option_puts_the_version_tables_in_a_postgresql_schema(
     rows = await db.fetch(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'audit' ORDER BY 1"
     )
-    assert rows == [("uno_migrations",), ("uno_migrations_log",)]
+    assert rows == [("uno_migrations",), ("uno_migrations_layout",), ("uno_migrations_log",)]
     assert "uno_migrations" not in await db.tables()
     status = json.loads((await cli.run("status", "--json", "-u", db.url, "--schema", "audit")).stdout)
     assert {m["status"] for m in status["migrations"]} == {"applied"}
@@ -391,8 +396,8 @@ async def test_lock_timeout_option_bounds_the_wait_for_another_run(
     invalid = await cli.run("-u", db.url, "-d", str(directory), "migrate", "--lock-timeout", "soon")
     assert invalid.exit_code == 2
     negative = await cli.run("-u", db.url, "-d", str(directory), "migrate", "--lock-timeout", "-1")
-    assert negative.exit_code == 1
-    assert "--lock-timeout must be a finite number of seconds >= 0" in negative.stderr
+    assert negative.exit_code == 2
+    assert "Invalid value for '--lock-timeout': must be a finite number of seconds >= 0" in negative.stderr
 
 
 @only("sqlite")

@@ -52,7 +52,7 @@ def test_nearest_pyproject_is_found_walking_up_and_directories_are_relative_to_i
     below.mkdir(parents=True)
     settings = load_settings({}, environ={}, cwd=below)
     assert settings.config_file == str(tmp_path / "pyproject.toml")
-    assert settings.database_url == "sqlite:///from-file.db"
+    assert settings.database_url == f"sqlite:///{tmp_path / 'from-file.db'}"  # beside the file, too
     assert settings.directories == (str(tmp_path / "db/migrations"), str(tmp_path / "db/more"))
     assert (settings.table, settings.schema, settings.lock_timeout) == ("file_versions", "file_schema", 5.0)
 
@@ -76,7 +76,7 @@ def test_a_nearer_pyproject_without_the_table_stops_the_search(tmp_path: Path) -
 def test_config_option_reads_any_toml_file(tmp_path: Path, text: str) -> None:
     write(tmp_path / "conf" / "migrations.toml", text)
     settings = load_settings({"config": "conf/migrations.toml"}, environ={}, cwd=tmp_path)
-    assert settings.database_url == "sqlite:///x.db"
+    assert settings.database_url == f"sqlite:///{os.path.join('conf', 'x.db')}"
     assert settings.directories == (os.path.join("conf", "sql"),)  # a string is one directory
     assert settings.config_file == os.path.join("conf", "migrations.toml")
 
@@ -232,6 +232,7 @@ async def test_cli_precedence_option_over_environment_over_file(
         "t",
         "uno_migrations",
         "uno_migrations_log",
+        "uno_migrations_layout",
     }
     assert sqlite_tables(three_sources["option"].parent / "env.db") == set()
 

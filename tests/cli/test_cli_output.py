@@ -119,7 +119,7 @@ async def test_sql_echo_with_three_v(cli: Cli, project: Path, tmp_path: Path) ->
         "sqlalchemy.engine.Engine info: " in result.stderr
         and "CREATE TABLE uno_migrations (" in result.stderr
     )
-    assert "uno_migrations.sql debug: INSERT INTO uno_migrations_log" in result.stderr
+    assert re.search(r"uno_migrations\.sql (info|debug): INSERT INTO uno_migrations_log", result.stderr)
     assert "uno_migrations.context debug: 1000_create_users: statement 1: CREATE TABLE users" in result.stderr
 
 

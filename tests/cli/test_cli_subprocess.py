@@ -57,7 +57,7 @@ async def test_every_entry_point_drives_every_engine(
     assert rolled.exit_code == 0, rolled.stderr
     assert "Reverted 2 migrations" in rolled.stdout
     assert await version_rows(db) == []
-    assert await db.tables() == {"uno_migrations", "uno_migrations_log"}
+    assert await db.tables() == {"uno_migrations", "uno_migrations_log", "uno_migrations_layout"}
 
 
 @pytest.mark.parametrize("entry", sorted(ENTRY_POINTS))

@@ -53,7 +53,7 @@ else:  # the same parser, for Python 3.10
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs"
-VERSION_TABLES = {"uno_migrations", "uno_migrations_log"}
+VERSION_TABLES = {"uno_migrations", "uno_migrations_log", "uno_migrations_layout"}
 OUTPUT_LANGUAGES = {"text", "output"}
 SHELL_LANGUAGES = {"bash", "sh", "shell", "console"}
 LANGUAGES = {"run": {"python"}, "shell": SHELL_LANGUAGES, "config": {"toml", "ini"}}

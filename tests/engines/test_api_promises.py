@@ -250,3 +250,19 @@ async def test_migrate_on_a_database_alembic_manages_hints_at_adopt(
     result = await cli.run("-u", db.url, "-d", str(directory), "migrate")
     assert result.exit_code == 1
     assert "Alembic manages this database" in result.stderr and "uno-migrations alembic adopt" in result.stderr
+
+
+@only("postgresql")
+async def test_libpq_options_in_the_url_set_the_search_path(db: TestDatabase, cli: Cli, make_migrations: MakeDir) -> None:
+    """docs/alembic.md: settings env.py would make go in the URL, as libpq's options parameter."""
+    await db.execute("CREATE SCHEMA tenant")
+    directory = make_migrations({"001_t.sql": "CREATE TABLE t (a INTEGER);"})
+    url = f"{db.url}?options=-csearch_path%3Dtenant"
+    result = await cli.run("-u", url, "-d", str(directory), "migrate")
+    assert result.exit_code == 0, result.output
+    assert await db.fetch(
+        "SELECT table_schema, table_name FROM information_schema.tables WHERE table_name IN ('t', 'uno_migrations')"
+        " ORDER BY table_name"
+    ) == [("tenant", "t"), ("tenant", "uno_migrations")]
+    bad = await cli.run("-u", f"{db.url}?options=nonsense", "-d", str(directory), "migrate")
+    assert bad.exit_code == 1 and "cannot read the options parameter" in bad.stderr

@@ -35,6 +35,6 @@ async def test_example_project_round_trip(db: TestDatabase) -> None:
     assert set(states.values()) == {"applied"}
 
     await migrator.rollback(all=True)
-    assert await db.tables() == {"uno_migrations", "uno_migrations_log"}
+    assert await db.tables() == {"uno_migrations", "uno_migrations_log", "uno_migrations_layout"}
     # And forward again: the down steps left nothing behind that would block a re-apply.
     assert len((await migrator.migrate()).runs) == 5

@@ -11,7 +11,7 @@ from conftest import TestDatabase
 from uno_migrations import Migrator
 
 SEED = Path(__file__).resolve().parent.parent / "seed_examples"
-VERSION_TABLES = {"uno_migrations", "uno_migrations_log"}
+VERSION_TABLES = {"uno_migrations", "uno_migrations_log", "uno_migrations_layout"}
 
 
 async def test_every_seed_example_applies_and_reverts_on_postgresql(pg_db: TestDatabase) -> None:

@@ -772,7 +772,7 @@ async def test_sigkill_at_random_points_then_migrate_completes(
     `SIGKILL`) never leaves a stale lock behind: the next run starts at once". On MySQL a kill
     inside a migration may leave a `failed` row, which `migrate --resume` continues."""
     mysql = db.dialect == "mysql"
-    count = 30
+    count = 50
     proj = project(make_migrations, [table_sql(n, idempotent=mysql) for n in range(1, count + 1)])
     rng = random.Random(KILL_SEED)
     print(f"kill seed {KILL_SEED}")

@@ -20,7 +20,7 @@ import pytest
 from cli_support import Cli, only
 from conftest import TestDatabase
 
-from uno_migrations import Migrator
+from uno_migrations import MigrationEvent, Migrator
 
 MakeDir = Callable[..., Path]
 SCRIPT = str(Path(sys.executable).with_name("uno-migrations"))
@@ -50,13 +50,14 @@ async def up(context):
 """
 
 
+_PROJECT_FILES = {
+    "001_first.sql": "CREATE TABLE first (id INTEGER);\n-- DOWN\nDROP TABLE first;\n",
+    "009_last.sql": "CREATE TABLE last (id INTEGER);\n-- DOWN\nDROP TABLE last;\n",
+}
+
+
 def _project(make_migrations: MakeDir, extra: dict[str, str]) -> Path:
-    files = {
-        "001_first.sql": "CREATE TABLE first (id INTEGER);\n-- DOWN\nDROP TABLE first;\n",
-        **extra,
-        "009_last.sql": "CREATE TABLE last (id INTEGER);\n-- DOWN\nDROP TABLE last;\n",
-    }
-    return make_migrations(files)
+    return make_migrations({**_PROJECT_FILES, **extra})
 
 
 async def _log(db: TestDatabase) -> list[tuple[str, str]]:
@@ -294,3 +295,55 @@ async def test_a_huge_lock_timeout_waits_rather_than_failing(db: TestDatabase, c
     result = await cli.run("-u", db.url, "-d", str(directory), "migrate", "--lock-timeout", "1e19")
     assert result.exit_code == 0, result.output
     assert [m for m, a in await _log(db) if a == "apply"] == ["001_first", "009_last"]
+
+
+async def test_a_run_that_waits_for_the_lock_says_who_holds_it(db: TestDatabase, make_migrations: MakeDir) -> None:
+    """docs/cli.md: a run waiting for another's lock says so after a second, naming the holder."""
+    directory = make_migrations(
+        {"001_slow.py": "import asyncio\n\n\nasync def up(context):\n    await asyncio.sleep(2.5)\n"}
+    )
+    events: list[MigrationEvent] = []
+    first = asyncio.ensure_future(Migrator(db.url, [directory]).migrate())
+    await asyncio.sleep(0.8)
+    second = await Migrator(db.url, [directory], listener=events.append, lock_timeout=30).migrate()
+    assert len((await first).runs) == 1 and second.runs == []
+    waits = [event for event in events if event.kind == "wait"]
+    assert len(waits) == 1, events
+    holder = {"sqlite": "process ", "postgresql": "PostgreSQL backend pid ", "mysql": "MySQL connection "}
+    assert waits[0].holder is not None and waits[0].holder.startswith(holder[db.dialect])
+
+
+async def test_reading_a_sqlite_database_that_does_not_exist_creates_nothing(
+    make_migrations: MakeDir, tmp_path: Path
+) -> None:
+    directory = make_migrations(_PROJECT_FILES)
+    url = f"sqlite:///{tmp_path / 'absent.db'}"
+    migrator = Migrator(url, [directory])
+    assert [state.status for state in await migrator.status()] == ["pending", "pending"]
+    assert await migrator.history() == [] and await migrator.verify() == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == [directory.name]
+
+
+@only("postgresql")
+async def test_the_run_s_session_checks_its_client_and_keeps_alive(db: TestDatabase, make_migrations: MakeDir) -> None:
+    """docs/safety.md, A killed run: the run's session checks every second that its client is
+    there (PostgreSQL 14+) and sends TCP keepalives."""
+    directory = make_migrations(
+        {
+            "001_settings.py": """\
+                async def up(context):
+                    await context.execute_sql("CREATE TABLE seen (name VARCHAR(60), value VARCHAR(20))")
+                    for name in ("client_connection_check_interval", "tcp_keepalives_idle",
+                                 "tcp_keepalives_interval", "tcp_keepalives_count"):
+                        value = await (await context.execute_sql(f"SHOW {name}")).scalar()
+                        await context.execute_sql("INSERT INTO seen VALUES ($1, $2)", [name, value])
+            """
+        }
+    )
+    await Migrator(db.url, [directory]).migrate()
+    assert dict(await db.fetch("SELECT name, value FROM seen")) == {
+        "client_connection_check_interval": "1s",
+        "tcp_keepalives_idle": "10",
+        "tcp_keepalives_interval": "5",
+        "tcp_keepalives_count": "3",
+    }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from uno_migrations import (
@@ -105,3 +107,22 @@ def test_out_of_order_marks_pending_before_applied() -> None:
     plan = order([m("1_a"), m("2_late"), m("3_c"), m("4_d")])
     assert out_of_order(plan, ["1_a", "3_c"]) == {"2_late"}
 
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "/* Needs the users. */\n-- Dependencies: 2_users\n",
+        "/*\n * Needs the users.\n */\n\n-- Migration: Posts\n-- note\n-- Dependencies: 2_users\n",
+        "-- migrate:up\n/* x */ -- Dependencies: 2_users\n",
+    ],
+)
+def test_plan_from_files_follows_dependencies_after_comments(header: str, tmp_path: Path) -> None:
+    """What discovery reads is what the plan orders by: a header after a block comment counts."""
+    from uno_migrations.discovery import discover
+
+    directory = tmp_path
+    (directory / "1_posts.sql").write_text(header + "CREATE TABLE posts (id INTEGER);\n")
+    (directory / "2_users.sql").write_text("CREATE TABLE users (id INTEGER);\n")
+    for dialect in (None, "postgresql", "mysql", "sqlite"):
+        plan = order(discover([directory], dialect))
+        assert ids(list(plan.migrations)) == ["2_users", "1_posts"], dialect

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ..errors import ConfigurationError
 from .base import DialectAdapter, RunLock, driver_message
 from .mysql import MySQLAdapter
 from .postgresql import PostgreSQLAdapter
 from .sqlite import SQLiteAdapter
+
+if TYPE_CHECKING:
+    from sqlalchemy.types import TypeEngine
 
 ADAPTERS: dict[str, type[DialectAdapter]] = {
     "postgresql": PostgreSQLAdapter,
@@ -27,4 +32,14 @@ def get_adapter(dialect_name: str) -> DialectAdapter:
         ) from None
 
 
-__all__ = ["ADAPTERS", "DialectAdapter", "RunLock", "driver_message", "get_adapter"]
+def portable_timestamp() -> TypeEngine[Any]:
+    """A timestamp type right on every engine: each adapter's own, as variants."""
+    portable = DialectAdapter().timestamp_type()
+    for name, adapter in ADAPTERS.items():
+        own = adapter().timestamp_type()
+        if type(own) is not type(portable):
+            portable = portable.with_variant(own, name)
+    return portable
+
+
+__all__ = ["ADAPTERS", "DialectAdapter", "RunLock", "driver_message", "get_adapter", "portable_timestamp"]

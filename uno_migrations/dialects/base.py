@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from sqlalchemy import DateTime
 
 from ..aio import await_
 from ..sql_params import bind_parameters
 from ..sql_script import Statement, split_statements
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
+    from sqlalchemy import Table
+    from sqlalchemy.engine import URL, Connection
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
     from sqlalchemy.pool import PoolProxiedConnection
+    from sqlalchemy.types import TypeEngine
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +115,9 @@ class SessionLock:
 
 
 DriverSQL = tuple[str, tuple[Any, ...]]
+#: Called with the lock's holder (when known) once a run has waited WAIT_NOTICE seconds for it.
+OnWait = Callable[[str | None], None]
+WAIT_NOTICE = 1.0
 
 
 @dataclass(frozen=True)
@@ -157,6 +164,8 @@ class DialectAdapter:
     """
 
     name: ClassVar[str]
+    #: A version table's schema is created with it when missing (PostgreSQL's CREATE SCHEMA).
+    creates_schemas: ClassVar[bool] = False
     #: The engine's name in messages.
     title: ClassVar[str]
     paramstyle: ClassVar[str]
@@ -187,6 +196,11 @@ class DialectAdapter:
 
     async def prepare(self, connection: AsyncConnection, lock_timeout: float) -> None:
         """Set up a freshly opened run connection."""
+
+    def database_missing(self, url: URL) -> bool:
+        """Whether the database ``url`` names does not exist yet, where connecting would create
+        it (an SQLite file): read-only commands then read nothing rather than create it."""
+        return False
 
     async def join_transaction(self, connection: AsyncConnection) -> None:
         """Make sure the transaction a caller's connection is in has begun on the server, so
@@ -260,6 +274,24 @@ class DialectAdapter:
         """Whether the statement commits the transaction it runs in (MySQL's DDL)."""
         return False
 
+    def timestamp_type(self) -> TypeEngine[Any]:
+        """The version tables' timestamps: timezone-aware, to the microsecond (the apply order)."""
+        return DateTime(timezone=True)
+
+    def announce_statement(self, table: Table) -> Any:
+        """Where the adapter ``announces_attempts``: one statement that writes two rows of the
+        version table ``table``, a migration's (its row exists: updated) and the next one's
+        write-ahead row (inserted), with parameters ``<column>_1`` and ``<column>_2``."""
+        raise NotImplementedError(f"{type(self).__name__} does not announce attempts")
+
+    @asynccontextmanager
+    async def reader(
+        self, connection: AsyncConnection, in_transaction: bool
+    ) -> AsyncIterator[AsyncConnection]:
+        """The connection a migration's ``iterate`` streams from: its own, unless the engine
+        cannot stream there (``in_transaction``: the migration runs in a transaction)."""
+        yield connection
+
     def locks_tables(self, sql: str) -> bool | None:
         """True for a statement that locks tables for the session so that no other table may be
         written (MySQL's LOCK TABLES), False for one that ends that, None for any other."""
@@ -273,12 +305,19 @@ class DialectAdapter:
         return connection.begin_nested()
 
     async def lock(
-        self, connection: AsyncConnection, table: str, schema: str | None, timeout: float
+        self,
+        connection: AsyncConnection,
+        table: str,
+        schema: str | None,
+        timeout: float,
+        on_wait: OnWait | None = None,
     ) -> RunLock:
         """Take the run-wide lock of the version table ``schema.table`` on the run's own
         ``connection``, waiting at most ``timeout`` seconds (LockTimeoutError naming the holder
         when it runs out). The lock is named after the table as the database resolves it (the
         schema a missing ``schema`` stands for), so every spelling of one table takes one lock.
+        ``on_wait(holder)`` is called once when the lock has not been had within
+        :data:`WAIT_NOTICE` seconds, with the holder when the engine can tell.
         """
         return NoLock()
 

@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import DBAPIError
 
 from ..errors import LockTimeoutError
-from .base import DialectAdapter, DriverSQL, RunLock, SessionLock
+from .base import WAIT_NOTICE, DialectAdapter, DriverSQL, OnWait, RunLock, SessionLock
 
 if TYPE_CHECKING:
+    from sqlalchemy import Table
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+    from sqlalchemy.types import TypeEngine
 
 log = logging.getLogger(__name__)
 _SAVEPOINTS = itertools.count(1)
@@ -91,24 +93,40 @@ class MySQLAdapter(DialectAdapter):
             raise DBAPIError.instance(sql, args, error, Error)
 
     async def lock(
-        self, connection: AsyncConnection, table: str, schema: str | None, timeout: float
+        self,
+        connection: AsyncConnection,
+        table: str,
+        schema: str | None,
+        timeout: float,
+        on_wait: OnWait | None = None,
     ) -> RunLock:
         # A named lock on the run's own connection: held until released or the connection ends,
         # and lost only with the connection the migrations run on.
         began = not connection.in_transaction()
         wait = min(max(timeout, 0), _LONGEST_WAIT)
         try:
-            result = await connection.exec_driver_sql(_TRY_LOCK, (wait, schema, table))
-            one: Any = result.one()
-            got, name, connection_id = one
+            first = min(wait, WAIT_NOTICE) if on_wait is not None else wait
+            got, name, connection_id = await self._get_lock(connection, first, schema, table)
+            if got != 1 and wait > first:
+                assert on_wait is not None
+                on_wait(await self._holder(connection, name))
+                got, name, connection_id = await self._get_lock(connection, wait - first, schema, table)
             if got != 1:
-                row: Any = (await connection.exec_driver_sql(_HOLDER, (name,))).first()
-                holder = f"MySQL connection {row[0]}, user {row[1]} from {row[2]}" if row else None
-                raise LockTimeoutError(timeout, holder)
+                raise LockTimeoutError(timeout, await self._holder(connection, name))
         finally:
             if began and connection.in_transaction():
                 await connection.commit()
         return SessionLock(connection, self, connection_id, ("SELECT RELEASE_LOCK(%s)", (name,)))
+
+    async def _get_lock(
+        self, connection: AsyncConnection, wait: float, schema: str | None, table: str
+    ) -> tuple[Any, str, int]:
+        one: Any = (await connection.exec_driver_sql(_TRY_LOCK, (wait, schema, table))).one()
+        return one[0], one[1], one[2]
+
+    async def _holder(self, connection: AsyncConnection, name: str) -> str | None:
+        row: Any = (await connection.exec_driver_sql(_HOLDER, (name,))).first()
+        return f"MySQL connection {row[0]}, user {row[1]} from {row[2]}" if row else None
 
     def driver_closed(self, driver: Any) -> bool:
         return bool(getattr(driver, "closed", False))
@@ -130,6 +148,34 @@ class MySQLAdapter(DialectAdapter):
     def commits_implicitly(self, sql: str) -> bool:
         word = _first_word(sql)
         return word is None or word not in _KEEP_TRANSACTION
+
+    def timestamp_type(self) -> TypeEngine[Any]:
+        # MySQL's DATETIME keeps whole seconds unless told otherwise.
+        from sqlalchemy.dialects.mysql import DATETIME
+
+        return DATETIME(fsp=6)
+
+    def announce_statement(self, table: Table) -> Any:
+        # INSERT ... ON DUPLICATE KEY UPDATE of both rows.
+        from sqlalchemy import bindparam
+        from sqlalchemy.dialects.mysql import insert
+
+        keys = [c.key for c in table.columns]
+        rows: list[dict[str, Any]] = [{key: bindparam(f"{key}_{n}") for key in keys} for n in (1, 2)]
+        statement = insert(table).values(rows)
+        updates = {key: statement.inserted[key] for key in keys if key != "id"}
+        return statement.on_duplicate_key_update(updates)
+
+    @asynccontextmanager
+    async def reader(
+        self, connection: AsyncConnection, in_transaction: bool
+    ) -> AsyncIterator[AsyncConnection]:
+        # A MySQL connection cannot run the migration's UPDATEs while it streams a result, so
+        # the stream gets a connection of its own; READ UNCOMMITTED lets it see the rows the
+        # migration's still-open transaction wrote, without waiting on their locks.
+        async with connection.engine.connect() as reader:
+            await reader.execution_options(isolation_level="READ UNCOMMITTED")
+            yield reader
 
     def locks_tables(self, sql: str) -> bool | None:
         # Under LOCK TABLES a session may touch only the tables it locked: uno's own tables

@@ -17,8 +17,10 @@ from sqlalchemy.exc import DBAPIError
 from ..aio import await_
 from ..errors import LockTimeoutError
 from .base import (
+    WAIT_NOTICE,
     DialectAdapter,
     DriverSQL,
+    OnWait,
     RowStream,
     RunLock,
     Script,
@@ -109,6 +111,7 @@ class _PostgreSQLStream:
 class PostgreSQLAdapter(DialectAdapter):
     name = "postgresql"
     title = "PostgreSQL"
+    creates_schemas = True
     paramstyle = "numeric_dollar"
     transactional_ddl = True
 
@@ -118,13 +121,19 @@ class PostgreSQLAdapter(DialectAdapter):
             await connection.commit()
 
     async def lock(
-        self, connection: AsyncConnection, table: str, schema: str | None, timeout: float
+        self,
+        connection: AsyncConnection,
+        table: str,
+        schema: str | None,
+        timeout: float,
+        on_wait: OnWait | None = None,
     ) -> RunLock:
         # A session lock on the run's own connection: it outlives the per-migration
         # transactions, ends with the session (a killed run never leaves it behind), and cannot
         # be lost while the migrations go on, since they run in that same session.
         began = not connection.in_transaction()
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        deadline = started + timeout
         delay = 0.05
         while True:
             result = await connection.exec_driver_sql(_TRY_LOCK, (schema, table))
@@ -134,11 +143,16 @@ class PostgreSQLAdapter(DialectAdapter):
                 await connection.commit()
             if got:
                 return SessionLock(connection, self, pid, ("SELECT pg_advisory_unlock($1)", (key,)))
-            if time.monotonic() >= deadline:
+            now = time.monotonic()
+            if now >= deadline or (on_wait is not None and now - started >= WAIT_NOTICE):
                 holder = await self._holder(connection, key)
                 if began:
                     await connection.commit()
-                raise LockTimeoutError(timeout, holder)
+                if now >= deadline:
+                    raise LockTimeoutError(timeout, holder)
+                if on_wait is not None:
+                    on_wait(holder)
+                    on_wait = None
             await asyncio.sleep(min(delay, max(deadline - time.monotonic(), 0.01)))
             delay = min(delay * 2, 0.5)
 
@@ -190,6 +204,19 @@ class PostgreSQLAdapter(DialectAdapter):
             if getattr(adapted, "_transaction", None) is None:
                 await start()
             yield driver
+
+    @asynccontextmanager
+    async def reader(
+        self, connection: AsyncConnection, in_transaction: bool
+    ) -> AsyncIterator[AsyncConnection]:
+        if in_transaction:
+            yield connection
+            return
+        # PostgreSQL keeps a cursor only inside a transaction, and a migration outside one
+        # (transactional = False) commits each statement as it runs: the stream gets a
+        # connection and a transaction of its own, which sees what the migration committed.
+        async with connection.engine.connect() as reader, reader.begin():
+            yield reader
 
     async def run_statement(self, connection: AsyncConnection, sql: str) -> None:
         # A statement of an SQL migration has no parameters and no result: asyncpg's simple

@@ -16,9 +16,20 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ..errors import LockTimeoutError, MigrationError
-from .base import DialectAdapter, DriverSQL, NoLock, RowStream, RunLock, Script, ScriptError
+from .base import (
+    WAIT_NOTICE,
+    DialectAdapter,
+    DriverSQL,
+    NoLock,
+    OnWait,
+    RowStream,
+    RunLock,
+    Script,
+    ScriptError,
+)
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
     from sqlalchemy.ext.asyncio import AsyncConnection
 
 
@@ -40,7 +51,12 @@ class SQLiteAdapter(DialectAdapter):
         await connection.commit()
 
     async def lock(
-        self, connection: AsyncConnection, table: str, schema: str | None, timeout: float
+        self,
+        connection: AsyncConnection,
+        table: str,
+        schema: str | None,
+        timeout: float,
+        on_wait: OnWait | None = None,
     ) -> RunLock:
         # SQLite has no named locks, and its write lock cannot be held for a whole run (a
         # non-transactional migration writes outside any transaction, and other connections
@@ -50,7 +66,15 @@ class SQLiteAdapter(DialectAdapter):
         if path is None:
             return NoLock()  # in memory: no other process can reach it
         name = f"{schema}.{table}" if schema else table
-        return await FileLock.acquire(f"{os.path.realpath(path)}.{name}.lock", timeout)
+        return await FileLock.acquire(f"{os.path.realpath(path)}.{name}.lock", timeout, on_wait)
+
+    def database_missing(self, url: URL) -> bool:
+        # Only where connecting would create it: a file in a directory that does not exist is
+        # an error to report (most likely a typo), not an empty database.
+        path = _database_file(url.database, url.query)
+        if path is None or os.path.exists(path):
+            return False
+        return os.path.isdir(os.path.dirname(os.path.abspath(path)))
 
     async def join_transaction(self, connection: AsyncConnection) -> None:
         # Python's sqlite3 begins a transaction only before INSERT/UPDATE/DELETE: a caller's
@@ -191,7 +215,7 @@ class FileLock:
         self._inode = os.fstat(fd).st_ino
 
     @classmethod
-    async def acquire(cls, path: str, timeout: float) -> FileLock:
+    async def acquire(cls, path: str, timeout: float, on_wait: OnWait | None = None) -> FileLock:
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -199,7 +223,7 @@ class FileLock:
             except OSError as exc:
                 raise MigrationError(f"cannot open the lock file {path}: {exc.strerror}") from exc
             try:
-                await _wait_for_lock(fd, deadline, timeout)
+                await _wait_for_lock(fd, deadline, timeout, on_wait)
                 lock = cls(path, fd)
                 if lock.lost() is None:
                     _describe(fd)
@@ -221,11 +245,16 @@ class FileLock:
         os.close(self._fd)  # closing the file releases the lock
 
 
-async def _wait_for_lock(fd: int, deadline: float, timeout: float) -> None:
+async def _wait_for_lock(fd: int, deadline: float, timeout: float, on_wait: OnWait | None) -> None:
     delay = 0.01
+    notice = time.monotonic() + WAIT_NOTICE
     while not _try_lock(fd):
-        if time.monotonic() >= deadline:
+        now = time.monotonic()
+        if now >= deadline:
             raise LockTimeoutError(timeout, _holder(fd))
+        if on_wait is not None and now >= notice:
+            on_wait(_holder(fd))
+            on_wait = None
         await asyncio.sleep(min(delay, max(deadline - time.monotonic(), 0.005)))
         delay = min(delay * 2, 0.25)
 
