@@ -4,7 +4,6 @@ anything; ``status`` marks an SQL file that does not parse, and ``info`` on it i
 from __future__ import annotations
 
 import json
-
 import re
 from pathlib import Path
 
