@@ -19,7 +19,7 @@ from .attempts import Attempts
 from .connection import mask_secrets
 from .context import MigrationContext, execution_error
 from .dialects.base import DriverSQL, ScriptError, driver_message, walk_causes
-from .errors import LockLostError, LockTimeoutError, MigrationError
+from .errors import ExecutionError, LockLostError, LockTimeoutError, MigrationError
 from .migration import Migration, SQLMigration
 from .report import MigrationRun
 from .session import Session
@@ -90,27 +90,47 @@ class Steps:
                 return None
         except LockTimeoutError:
             raise
-        except LockLostError:
-            self._emit("fail", migration.id, "up", index, total, _ms(started))
-            await self._report_state(session, migration.id)
-            raise
         except BaseException as exc:
-            if not _failure_of_migration(exc):
+            failure = await self._failure(session, context, exc, "up", index, total, started)
+            if failure is None:
                 raise
-            self._emit("fail", migration.id, "up", index, total, _ms(started))
-            lost = session.lock_lost() or _connection_lost(exc)
-            error = execution_error(migration, exc, context, connection_lost=lost is not None)
-            if lost is None:
+            error, lost = failure
+            if not lost:
                 with contextlib.suppress(Exception):  # else recording the failure says why
                     await context.release_tables()
                 await self._attempts.record_failure(session, migration, error, _ms(started))
-            else:
-                await self._report_state(session, migration.id)
             raise error from exc
         ms = _ms(started)
         log.info("%s %s in %d ms", "marked" if fake else "applied", migration.id, ms)
         self._emit("done", migration.id, "up", index, total, ms)
         return MigrationRun(migration.id, base.name, "up", action, ms, kind=base.kind)
+
+    async def _failure(
+        self,
+        session: Session,
+        context: MigrationContext,
+        exc: BaseException,
+        direction: str,
+        index: int,
+        total: int,
+        started: float,
+    ) -> tuple[ExecutionError, bool] | None:
+        """What a migration's failure ``exc`` is reported as: its ExecutionError, and whether the
+        run's connection (and with it the lock) was lost, after which nothing may be recorded
+        and the migration's real state is read back instead. None: ``exc`` goes on as it is (a
+        lost lock, reported here too; Ctrl-C; the run cancelled)."""
+        migration_id = context.migration.id
+        if isinstance(exc, LockLostError):
+            self._emit("fail", migration_id, direction, index, total, _ms(started))
+            await self._report_state(session, migration_id)
+            return None
+        if not _failure_of_migration(exc):
+            return None
+        self._emit("fail", migration_id, direction, index, total, _ms(started))
+        lost = (session.lock_lost() or _connection_lost(exc)) is not None
+        if lost:
+            await self._report_state(session, migration_id)
+        return execution_error(context.migration, exc, context, connection_lost=lost), lost
 
     async def _report_state(self, session: Session, migration_id: str) -> None:
         """After the run's connection (and with it the lock) is lost: nothing can be recorded;
@@ -283,18 +303,11 @@ class Steps:
                     await remove()
         except LockTimeoutError:
             raise
-        except LockLostError:
-            self._emit("fail", migration.id, "down", index, total, _ms(started))
-            await self._report_state(session, migration.id)
-            raise
         except BaseException as exc:
-            if not _failure_of_migration(exc):
+            failure = await self._failure(session, context, exc, "down", index, total, started)
+            if failure is None:
                 raise
-            self._emit("fail", migration.id, "down", index, total, _ms(started))
-            lost = session.lock_lost() or _connection_lost(exc)
-            if lost is not None:
-                await self._report_state(session, migration.id)
-            raise execution_error(migration, exc, context, connection_lost=lost is not None) from exc
+            raise failure[0] from exc
         ms = _ms(started)
         log.info("%s %s in %d ms", "unmarked" if fake else "reverted", migration.id, ms)
         self._emit("done", migration.id, "down", index, total, ms)
