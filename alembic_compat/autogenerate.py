@@ -29,11 +29,11 @@ from alembic.runtime.migration import MigrationContext as AlembicContext
 from sqlalchemy import MetaData
 from sqlalchemy.engine import URL, Connection
 
-from uno_migrations.aio import is_async_connection
-from uno_migrations.connection import create_engine
+from uno_migrations.connections import is_async_connection
 from uno_migrations.errors import ConfigurationError, MigrationError
-from uno_migrations.runner import Bind
-from uno_migrations.templates import slugify
+from uno_migrations.files.templates import slugify
+from uno_migrations.runtime.migrator import Bind
+from uno_migrations.urls import create_engine
 
 from .adopt import DEFAULT_VERSION_TABLE
 

@@ -34,8 +34,8 @@ from alembic.operations import BatchOperations, Operations
 from alembic.runtime.migration import MigrationContext as AlembicContext
 from sqlalchemy import Table
 
-from uno_migrations.context import MigrationContext
 from uno_migrations.errors import MigrationError
+from uno_migrations.runtime.context import MigrationContext
 
 from .operations import run_operations
 

@@ -29,9 +29,9 @@ from alembic.runtime.migration import MigrationContext as AlembicContext
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from uno_migrations.context import FailedStatement, MigrationContext
-from uno_migrations.cursor_events import add_hook
 from uno_migrations.errors import MigrationError
+from uno_migrations.runtime.context import FailedStatement, MigrationContext
+from uno_migrations.runtime.cursor_events import add_hook
 
 from .proxies import EnvironmentFactory, active
 
@@ -114,6 +114,7 @@ async def run_operations(
     same transaction. Returns what ``fn`` returns. A failing statement is reported by the runner
     with its SQL, like a failing statement of ``execute_sql``.
     """
+
     def call(connection: Connection) -> T:
         return call_operations(connection, context, fn, *args, environment=environment)
 

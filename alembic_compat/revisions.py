@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from uno_migrations.discovery import checksum
 from uno_migrations.errors import ConfigurationError, InvalidMigrationError
-from uno_migrations.migration import MigrationBase
+from uno_migrations.files.discovery import checksum
+from uno_migrations.files.migration import MigrationBase
 
 from .errors import BranchLabelError, DuplicateRevisionError, UnknownRevisionError
 

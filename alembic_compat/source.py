@@ -29,9 +29,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from uno_migrations.context import MigrationContext
-from uno_migrations.loader import import_file
-from uno_migrations.migration import Migration, MigrationBase
+from uno_migrations.files.loader import import_file
+from uno_migrations.files.migration import Migration, MigrationBase
+from uno_migrations.runtime.context import MigrationContext
 
 from .revisions import RevisionGraph, scan
 

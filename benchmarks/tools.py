@@ -53,8 +53,8 @@ def mark_uno(database: Database, directory: Path) -> None:
     from sqlalchemy import create_engine, insert
     from sqlalchemy.pool import NullPool
 
-    from uno_migrations.discovery import discover
-    from uno_migrations.version_table import VersionTable
+    from uno_migrations.files.discovery import discover
+    from uno_migrations.runtime.version_table import VersionTable
 
     table = VersionTable()
     started = datetime.now(timezone.utc)

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from conftest import TestDatabase
 
 from uno_migrations.cli import program
-from uno_migrations.config import ENV_CONFIG
+from uno_migrations.cli.config import ENV_CONFIG
 
 #: How each entry point is started as a real process.
 ENTRY_POINTS = {

@@ -248,7 +248,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The command line, in-process, run from ``tmp_path`` with no settings from the environment."""
     from cli_support import Cli
 
-    from uno_migrations.config import ENV_CONFIG
+    from uno_migrations.cli.config import ENV_CONFIG
 
     monkeypatch.chdir(tmp_path)
     for name in ENV_CONFIG:

@@ -12,7 +12,6 @@ from .exports import lazy_exports
 
 if TYPE_CHECKING:
     from .api import migrate, migrate_sync
-    from .context import MigrationContext, SQLResult
     from .errors import (
         ChecksumMismatchError,
         ConfigurationError,
@@ -33,21 +32,22 @@ if TYPE_CHECKING:
         UnknownDependencyError,
         UnknownMigrationError,
     )
-    from .migration import Migration, MigrationBase, MigrationStatus, create_migration
-    from .report import MigrationEvent, MigrationRun, MigrationState, Problem, RunReport
-    from .runner import Migrator
-    from .sources import DirectorySource, MigrationSource
-    from .version_table import AppliedMigration, LogEntry
+    from .files.migration import Migration, MigrationBase, MigrationStatus, create_migration
+    from .files.sources import DirectorySource, MigrationSource
+    from .runtime.context import MigrationContext, SQLResult
+    from .runtime.migrator import Migrator
+    from .runtime.report import MigrationEvent, MigrationRun, MigrationState, Problem, RunReport
+    from .runtime.version_table import AppliedMigration, LogEntry
 
 # Importing the package must stay cheap (the command line's --help loads it): each public name is
 # imported from its module on first use.
 _EXPORTS = {
-    "AppliedMigration": "version_table",
+    "AppliedMigration": "runtime.version_table",
     "ChecksumMismatchError": "errors",
     "ConfigurationError": "errors",
     "DatabaseConnectionError": "errors",
     "DependencyCycleError": "errors",
-    "DirectorySource": "sources",
+    "DirectorySource": "files.sources",
     "DiscoveryError": "errors",
     "DuplicateMigrationError": "errors",
     "ExecutionError": "errors",
@@ -56,26 +56,26 @@ _EXPORTS = {
     "IrreversibleMigrationError": "errors",
     "LockLostError": "errors",
     "LockTimeoutError": "errors",
-    "LogEntry": "version_table",
-    "Migration": "migration",
-    "MigrationBase": "migration",
-    "MigrationContext": "context",
+    "LogEntry": "runtime.version_table",
+    "Migration": "files.migration",
+    "MigrationBase": "files.migration",
+    "MigrationContext": "runtime.context",
     "MigrationError": "errors",
-    "MigrationEvent": "report",
-    "MigrationRun": "report",
-    "MigrationSource": "sources",
-    "MigrationState": "report",
-    "MigrationStatus": "migration",
-    "Migrator": "runner",
+    "MigrationEvent": "runtime.report",
+    "MigrationRun": "runtime.report",
+    "MigrationSource": "files.sources",
+    "MigrationState": "runtime.report",
+    "MigrationStatus": "files.migration",
+    "Migrator": "runtime.migrator",
     "ParameterError": "errors",
     "PlanningError": "errors",
-    "Problem": "report",
-    "RunReport": "report",
-    "SQLResult": "context",
+    "Problem": "runtime.report",
+    "RunReport": "runtime.report",
+    "SQLResult": "runtime.context",
     "SQLScriptError": "errors",
     "UnknownDependencyError": "errors",
     "UnknownMigrationError": "errors",
-    "create_migration": "migration",
+    "create_migration": "files.migration",
     "migrate": "api",
     "migrate_sync": "api",
 }

@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from .aio import is_async_engine
-from .report import RunReport
-from .runner import Bind, Directories, Listener, Migrator
-from .sources import MigrationSource
+from .connections import is_async_engine
+from .files.sources import MigrationSource
+from .runtime.migrator import Bind, Directories, Listener, Migrator
+from .runtime.report import RunReport
 
 
 async def migrate(

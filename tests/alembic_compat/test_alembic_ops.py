@@ -215,7 +215,7 @@ async def test_a_revision_that_raises_keeps_nothing_and_the_next_run_applies_it(
     assert raised.value.migration_id == "bbbb" and "boom" in str(raised.value)
     assert await db.fetch("SELECT id FROM kept") == []
     assert await db.fetch("SELECT id, status FROM uno_migrations ORDER BY id") == [("aaaa", "applied")]
-    write_revision(versions, "bbbb", "aaaa", "op.execute(\"INSERT INTO kept (id) VALUES (2)\")")
+    write_revision(versions, "bbbb", "aaaa", 'op.execute("INSERT INTO kept (id) VALUES (2)")')
     assert (await migrator.migrate()).ids == ["bbbb"]
     assert await db.fetch("SELECT id FROM kept") == [(2,)]
 
@@ -230,7 +230,9 @@ async def test_revision_names_are_recorded_as_written(db: TestDatabase, tmp_path
     path.write_text(text, encoding="utf-8")
     migrator = history_migrator(db.url, versions=versions)
     assert (await migrator.migrate()).ids == ["aaaa"]
-    assert await db.fetch("SELECT name, status FROM uno_migrations") == [("copy C:\\data\\it's in", "applied")]
+    assert await db.fetch("SELECT name, status FROM uno_migrations") == [
+        ("copy C:\\data\\it's in", "applied")
+    ]
     assert [entry.action for entry in await migrator.history()] == ["apply"]
 
 

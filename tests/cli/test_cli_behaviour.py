@@ -22,9 +22,9 @@ from click.testing import CliRunner
 from conftest import TestDatabase
 
 from uno_migrations.cli import program
-from uno_migrations.cli_output import RunPrinter
-from uno_migrations.config import ENV_CONFIG
-from uno_migrations.report import MigrationEvent
+from uno_migrations.cli.config import ENV_CONFIG
+from uno_migrations.cli.output import RunPrinter
+from uno_migrations.runtime.report import MigrationEvent
 
 MakeDir = Callable[..., Path]
 ANSI = "\x1b["

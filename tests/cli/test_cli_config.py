@@ -12,7 +12,7 @@ import pytest
 from cli_support import Cli
 
 from uno_migrations import ConfigurationError
-from uno_migrations.config import Settings, load_settings
+from uno_migrations.cli.config import Settings, load_settings
 
 FULL_FILE = """
 [tool.uno_migrations]

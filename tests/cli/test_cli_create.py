@@ -12,8 +12,8 @@ from cli_support import Cli, version_rows
 from conftest import TestDatabase
 
 from uno_migrations import Migrator
-from uno_migrations.discovery import discover
-from uno_migrations.templates import create_migration_file, next_version, slugify
+from uno_migrations.files.discovery import discover
+from uno_migrations.files.templates import create_migration_file, next_version, slugify
 
 EXTENSIONS = {"python": "py", "class": "py", "sql": "sql"}
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from uno_migrations.config import ENV_CONFIG
+from uno_migrations.cli.config import ENV_CONFIG
 
 REPO = Path(__file__).resolve().parents[2]
 PAGE = REPO / "docs" / "cli.md"

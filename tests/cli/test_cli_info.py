@@ -30,7 +30,7 @@ def project(make_migrations: Callable[..., Path]) -> Path:
             "1004_roles.py": """
                 import hashlib
 
-                from uno_migrations.migration import Migration, create_migration
+                from uno_migrations.files.migration import Migration, create_migration
 
 
                 class AddRoles(Migration):

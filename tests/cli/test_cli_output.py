@@ -12,8 +12,8 @@ import pytest
 from cli_support import SIMPLE_IDS, SIMPLE_MIGRATIONS, Cli, only, version_rows
 from conftest import TestDatabase
 
-from uno_migrations.cli_output import LoggingSetup, RunPrinter
-from uno_migrations.report import MigrationEvent
+from uno_migrations.cli.output import LoggingSetup, RunPrinter
+from uno_migrations.runtime.report import MigrationEvent
 
 UNREACHABLE = "postgresql://postgres:s3cr3t@127.0.0.1:1/nope"
 
@@ -120,7 +120,7 @@ async def test_sql_echo_with_three_v(cli: Cli, project: Path, tmp_path: Path) ->
         and "CREATE TABLE uno_migrations (" in result.stderr
     )
     assert re.search(r"uno_migrations\.sql (info|debug): INSERT INTO uno_migrations_log", result.stderr)
-    assert "uno_migrations.context debug: 1000_create_users: statement 1: CREATE TABLE users" in result.stderr
+    assert "uno_migrations.runtime.context debug: 1000_create_users: statement 1: CREATE TABLE users" in result.stderr
 
 
 def test_verbose_counts_before_and_after_the_command(cli: Cli, project: Path, tmp_path: Path) -> None:
@@ -162,7 +162,17 @@ def test_help_lists_the_commands_in_order(cli: Cli) -> None:
     result = cli("--help")
     assert result.exit_code == 0
     listed = [line.split()[0] for line in result.stdout.split("Commands:")[1].splitlines() if line.strip()]
-    assert listed == ["create", "migrate", "rollback", "status", "info", "history", "verify", "repair", "alembic"]
+    assert listed == [
+        "create",
+        "migrate",
+        "rollback",
+        "status",
+        "info",
+        "history",
+        "verify",
+        "repair",
+        "alembic",
+    ]
     create_help = cli("create", "--help").stdout
     assert "--depends-on ID" in create_help and "--database-url URL" in create_help
 

@@ -86,7 +86,9 @@ def test_a_refused_login_hides_a_password_in_the_query(db: TestDatabase, cli: Cl
 
 @pytest.mark.parametrize("scheme", ["postgresql", "mysql", "sqlite"])
 @pytest.mark.parametrize(
-    "userinfo", [f"u:my {SECRET}", f"u:p@{SECRET}", f"u:{SECRET} x@y"], ids=["space", "extra @", "space and @"]
+    "userinfo",
+    [f"u:my {SECRET}", f"u:p@{SECRET}", f"u:{SECRET} x@y"],
+    ids=["space", "extra @", "space and @"],
 )
 def test_a_malformed_url_is_one_error_line_without_its_password(
     cli: Cli, project: Path, scheme: str, userinfo: str

@@ -22,7 +22,9 @@ MakeDir = Callable[..., Path]
 _TABLE = {"001_t.sql": "CREATE TABLE t (a VARCHAR(20), b VARCHAR(20));\n-- DOWN\nDROP TABLE t;\n"}
 
 
-async def test_execute_many_takes_lists_and_rows_from_iterate(db: TestDatabase, make_migrations: MakeDir) -> None:
+async def test_execute_many_takes_lists_and_rows_from_iterate(
+    db: TestDatabase, make_migrations: MakeDir
+) -> None:
     directory = make_migrations(
         {
             **_TABLE,
@@ -41,7 +43,9 @@ async def test_execute_many_takes_lists_and_rows_from_iterate(db: TestDatabase, 
     assert await db.fetch("SELECT a, b FROM copy ORDER BY a") == [("m1", "x"), ("m2", "y"), ("m3", "z")]
 
 
-async def test_a_row_given_as_a_parameter_is_a_clear_error(db: TestDatabase, make_migrations: MakeDir) -> None:
+async def test_a_row_given_as_a_parameter_is_a_clear_error(
+    db: TestDatabase, make_migrations: MakeDir
+) -> None:
     directory = make_migrations(
         {
             **_TABLE,
@@ -57,7 +61,9 @@ async def test_a_row_given_as_a_parameter_is_a_clear_error(db: TestDatabase, mak
     with pytest.raises(ExecutionError) as info:
         await Migrator(db.url, [directory]).migrate()
     message = str(info.value)
-    assert "parameter $1 is a Row ('u1',), not a value; pass one of its values, e.g. row[0]" in message, message
+    assert "parameter $1 is a Row ('u1',), not a value; pass one of its values, e.g. row[0]" in message, (
+        message
+    )
     assert "[statement: INSERT INTO t (a, b) VALUES ($1, 'copy')]" in message
     if db.dialect != "mysql":
         assert "t" not in await db.tables() or await db.fetch("SELECT count(*) FROM t") == [(0,)]
@@ -67,7 +73,10 @@ async def test_a_row_given_as_a_parameter_is_a_clear_error(db: TestDatabase, mak
 
 async def test_a_parameter_error_names_its_statement(db: TestDatabase, make_migrations: MakeDir) -> None:
     directory = make_migrations(
-        {**_TABLE, "002_params.py": 'async def up(context):\n    await context.execute_sql("INSERT INTO t (a, b) VALUES ($1, $2)", ["x"])\n'}
+        {
+            **_TABLE,
+            "002_params.py": 'async def up(context):\n    await context.execute_sql("INSERT INTO t (a, b) VALUES ($1, $2)", ["x"])\n',
+        }
     )
     with pytest.raises(ExecutionError) as info:
         await Migrator(db.url, [directory]).migrate()
@@ -120,7 +129,9 @@ async def test_the_caller_s_transaction_is_the_unit(db: TestDatabase, make_migra
                 raise RuntimeError("the caller changes its mind")
         if db.dialect == "mysql":
             assert isinstance(info.value, MigrationError)
-            assert "already in a transaction" in str(info.value) and "commits DDL implicitly" in str(info.value)
+            assert "already in a transaction" in str(info.value) and "commits DDL implicitly" in str(
+                info.value
+            )
         else:
             assert isinstance(info.value, RuntimeError)
         assert await db.tables() == set()
@@ -153,7 +164,9 @@ async def test_a_non_transactional_migration_inside_a_caller_s_transaction_is_re
 async def test_version_table_sql_is_logged_at_debug_and_each_migration_at_info(
     db: TestDatabase, make_migrations: MakeDir, caplog: pytest.LogCaptureFixture
 ) -> None:
-    directory = make_migrations({**_TABLE, "002_row.sql": "INSERT INTO t (a) VALUES ('x');\n-- DOWN\nDELETE FROM t;\n"})
+    directory = make_migrations(
+        {**_TABLE, "002_row.sql": "INSERT INTO t (a) VALUES ('x');\n-- DOWN\nDELETE FROM t;\n"}
+    )
     with caplog.at_level(logging.INFO, logger="uno_migrations"):
         await Migrator(db.url, [directory]).migrate()
     info = [r for r in caplog.records if r.levelno == logging.INFO]
@@ -204,7 +217,10 @@ async def test_a_failed_migration_whose_file_was_deleted_can_be_repaired(
     db: TestDatabase, cli: Cli, make_migrations: MakeDir
 ) -> None:
     directory = make_migrations(
-        {"001_a.sql": "CREATE TABLE a (id INTEGER);", "002_b.sql": "CREATE TABLE b (id INTEGER);\nINSERT INTO nowhere VALUES (1);\n"}
+        {
+            "001_a.sql": "CREATE TABLE a (id INTEGER);",
+            "002_b.sql": "CREATE TABLE b (id INTEGER);\nINSERT INTO nowhere VALUES (1);\n",
+        }
     )
     assert (await cli.run("-u", db.url, "-d", str(directory), "migrate")).exit_code == 1
     (directory / "002_b.sql").unlink()
@@ -219,7 +235,9 @@ async def test_a_failed_migration_whose_file_was_deleted_can_be_repaired(
     assert await db.fetch("SELECT id FROM uno_migrations") == [("001_a",)]
 
 
-async def test_status_exit_code_counts_a_missing_migration(db: TestDatabase, cli: Cli, make_migrations: MakeDir) -> None:
+async def test_status_exit_code_counts_a_missing_migration(
+    db: TestDatabase, cli: Cli, make_migrations: MakeDir
+) -> None:
     directory = make_migrations(_THREE)
     assert (await cli.run("-u", db.url, "-d", str(directory), "migrate")).exit_code == 0
     assert (await cli.run("-u", db.url, "-d", str(directory), "status", "--exit-code")).exit_code == 0
@@ -231,9 +249,14 @@ async def test_status_exit_code_counts_a_missing_migration(db: TestDatabase, cli
 
 
 @only("postgresql")
-async def test_concurrently_in_a_transaction_hints_at_the_header(db: TestDatabase, cli: Cli, make_migrations: MakeDir) -> None:
+async def test_concurrently_in_a_transaction_hints_at_the_header(
+    db: TestDatabase, cli: Cli, make_migrations: MakeDir
+) -> None:
     directory = make_migrations(
-        {"001_t.sql": "CREATE TABLE t (a INTEGER);", "002_index.sql": "CREATE INDEX CONCURRENTLY t_a ON t (a);"}
+        {
+            "001_t.sql": "CREATE TABLE t (a INTEGER);",
+            "002_index.sql": "CREATE INDEX CONCURRENTLY t_a ON t (a);",
+        }
     )
     result = await cli.run("-u", db.url, "-d", str(directory), "migrate")
     assert result.exit_code == 1
@@ -249,11 +272,15 @@ async def test_migrate_on_a_database_alembic_manages_hints_at_adopt(
     directory = make_migrations({"001_t.sql": "CREATE TABLE t (a INTEGER);"})
     result = await cli.run("-u", db.url, "-d", str(directory), "migrate")
     assert result.exit_code == 1
-    assert "Alembic manages this database" in result.stderr and "uno-migrations alembic adopt" in result.stderr
+    assert (
+        "Alembic manages this database" in result.stderr and "uno-migrations alembic adopt" in result.stderr
+    )
 
 
 @only("postgresql")
-async def test_libpq_options_in_the_url_set_the_search_path(db: TestDatabase, cli: Cli, make_migrations: MakeDir) -> None:
+async def test_libpq_options_in_the_url_set_the_search_path(
+    db: TestDatabase, cli: Cli, make_migrations: MakeDir
+) -> None:
     """docs/alembic.md: settings env.py would make go in the URL, as libpq's options parameter."""
     await db.execute("CREATE SCHEMA tenant")
     directory = make_migrations({"001_t.sql": "CREATE TABLE t (a INTEGER);"})

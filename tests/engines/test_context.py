@@ -26,13 +26,15 @@ async def apply(db: TestDatabase, make_migrations: MakeDir, *files: tuple[str, s
     return migrator
 
 
-async def test_parameters_never_touch_literals_or_comments(db: TestDatabase, make_migrations: MakeDir) -> None:
+async def test_parameters_never_touch_literals_or_comments(
+    db: TestDatabase, make_migrations: MakeDir
+) -> None:
     await apply(
         db,
         make_migrations,
         (
             "1_params.py",
-            f'''
+            f"""
             async def up(context):
                 await context.execute_sql("CREATE TABLE t (id {SERIAL[db.dialect]}, v VARCHAR(100), n INTEGER)")
                 await context.execute_sql(
@@ -50,7 +52,7 @@ async def test_parameters_never_touch_literals_or_comments(db: TestDatabase, mak
                 await context.execute_sql("INSERT INTO t (v, n) VALUES ('no params: 50% ? :x', 4)")
                 rows = await (await context.execute_sql("SELECT v, n FROM t WHERE n = :n", {{"n": 3}})).fetchall()
                 assert [(row.v, row.n) for row in rows] == [("repeated $1", 3)] * 2, rows
-            ''',
+            """,
         ),
     )
     assert await db.fetch("SELECT v, n FROM t ORDER BY id") == [
@@ -62,7 +64,9 @@ async def test_parameters_never_touch_literals_or_comments(db: TestDatabase, mak
     ]
 
 
-async def test_postgresql_casts_and_dollar_quoted_bodies(pg_db: TestDatabase, make_migrations: MakeDir) -> None:
+async def test_postgresql_casts_and_dollar_quoted_bodies(
+    pg_db: TestDatabase, make_migrations: MakeDir
+) -> None:
     await apply(
         pg_db,
         make_migrations,
@@ -95,7 +99,7 @@ async def test_results_are_awaitable_and_rows_unpack(db: TestDatabase, make_migr
         make_migrations,
         (
             "1_results.py",
-            '''
+            """
             async def up(context):
                 await context.execute_sql("CREATE TABLE r (id INTEGER PRIMARY KEY, name VARCHAR(20))")
                 insert = await context.execute_sql("INSERT INTO r (id, name) VALUES (1, 'a'), (2, 'b')")
@@ -110,7 +114,7 @@ async def test_results_are_awaitable_and_rows_unpack(db: TestDatabase, make_migr
                 ddl = await context.execute_sql("CREATE TABLE done (ok INTEGER)")
                 assert await ddl.fetchall() == []
                 await context.execute_sql("INSERT INTO done (ok) VALUES (1)")
-            ''',
+            """,
         ),
     )
     assert await db.fetch("SELECT ok FROM done") == [(1,)]
@@ -122,7 +126,7 @@ async def test_execute_many_iterate_and_core_statements(db: TestDatabase, make_m
         make_migrations,
         (
             "1_data.py",
-            '''
+            """
             from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
             from sqlalchemy.schema import CreateTable
 
@@ -154,7 +158,7 @@ async def test_execute_many_iterate_and_core_statements(db: TestDatabase, make_m
                 assert sizes == [1000, 1000, 506], sizes
                 rows = await (await context.execute(select(items.c.email).where(items.c.id == 0))).fetchall()
                 assert rows[0].email == "zero@x.org"
-            ''',
+            """,
         ),
     )
     assert await db.scalar("SELECT count(*) FROM items") == 2506
@@ -170,7 +174,7 @@ async def test_iterate_gives_rows_stops_early_and_raises_database_errors(
         make_migrations,
         (
             "1_stream.py",
-            '''
+            """
             from sqlalchemy.engine import Row
             from sqlalchemy.exc import DBAPIError
 
@@ -208,21 +212,23 @@ async def test_iterate_gives_rows_stops_early_and_raises_database_errors(
                     await context.execute_transaction(probe)
                 except DBAPIError:
                     await context.execute_sql("INSERT INTO outcome (what) VALUES ('caught')")
-            ''',
+            """,
         ),
     )
     assert await db.fetch("SELECT what FROM outcome") == [("caught",)]
     assert await db.scalar("SELECT email FROM items WHERE id = 1") == "first@x.org"
 
 
-async def test_iterate_in_a_migration_outside_a_transaction(db: TestDatabase, make_migrations: MakeDir) -> None:
+async def test_iterate_in_a_migration_outside_a_transaction(
+    db: TestDatabase, make_migrations: MakeDir
+) -> None:
     """PostgreSQL keeps cursors only in a transaction: the stream gets one of its own there."""
     await apply(
         db,
         make_migrations,
         (
             "1_outside.py",
-            '''
+            """
             transactional = False
 
             async def up(context):
@@ -233,7 +239,7 @@ async def test_iterate_in_a_migration_outside_a_transaction(db: TestDatabase, ma
                     sizes.append(len(batch))
                     await context.execute_many("UPDATE items SET n = $1 WHERE id = $2", [(n * 10, i) for i, n in batch])
                 assert sizes == [4, 4, 2], sizes
-            ''',
+            """,
         ),
     )
     assert await db.fetch("SELECT n FROM items ORDER BY id") == [(n * 10,) for n in range(10)]
@@ -245,7 +251,7 @@ async def test_execute_transaction_is_a_savepoint(db: TestDatabase, make_migrati
         make_migrations,
         (
             "1_savepoint.py",
-            '''
+            """
             async def up(context):
                 await context.execute_sql("CREATE TABLE s (id INTEGER PRIMARY KEY)")
 
@@ -265,7 +271,7 @@ async def test_execute_transaction_is_a_savepoint(db: TestDatabase, make_migrati
                     assert str(exc) == "undo this"
                 else:
                     raise AssertionError("the error must be re-raised")
-            ''',
+            """,
         ),
     )
     assert await db.fetch("SELECT id FROM s ORDER BY id") == [(1,), (2,)]
@@ -282,7 +288,7 @@ async def test_introspection_run_sync_and_attributes(db: TestDatabase, make_migr
         ),
         (
             "2_introspect.py",
-            f'''
+            f"""
             from sqlalchemy import inspect
 
             async def up(context):
@@ -299,13 +305,15 @@ async def test_introspection_run_sync_and_attributes(db: TestDatabase, make_migr
                 names = await context.run_sync(lambda conn, t: [c["name"] for c in inspect(conn).get_columns(t)], "users")
                 assert names == ["id", "email"], names
                 await context.execute_sql("CREATE TABLE checked (ok INTEGER)")
-            ''',
+            """,
         ),
     )
     assert "checked" in await db.tables()
 
 
-async def test_params_with_several_statements_is_a_clear_error(db: TestDatabase, make_migrations: MakeDir) -> None:
+async def test_params_with_several_statements_is_a_clear_error(
+    db: TestDatabase, make_migrations: MakeDir
+) -> None:
     directory = make_migrations(
         {"1_bad.py": 'async def up(context):\n    await context.execute_sql("SELECT 1; SELECT $1", [1])\n'}
     )

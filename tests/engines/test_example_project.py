@@ -22,10 +22,12 @@ async def test_example_project_round_trip(db: TestDatabase) -> None:
         "1700000400_normalize_author_emails",
     ]
     assert await db.fetch("SELECT email FROM authors ORDER BY id") == [
-        ("ada@example.com",), ("grace@example.com",)
+        ("ada@example.com",),
+        ("grace@example.com",),
     ]
     assert await db.fetch("SELECT slug FROM posts ORDER BY id") == [
-        ("notes-on-the-analytical-engine",), ("debugging-a-moth-s-tale",)
+        ("notes-on-the-analytical-engine",),
+        ("debugging-a-moth-s-tale",),
     ]
     assert await db.fetch("SELECT name FROM tags ORDER BY id") == [("history",), ("computing",)]
     body = await db.scalar("SELECT body FROM posts WHERE id = 1")

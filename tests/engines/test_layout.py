@@ -86,7 +86,11 @@ async def test_a_database_of_the_older_layout_is_upgraded_in_place(
     assert await db.fetch("SELECT version FROM uno_migrations_layout") == [(2,)]
     assert await db.fetch("SELECT id, status, applied_by FROM uno_migrations ORDER BY id") == [
         ("001_a", "applied", "deploy@host"),
-        ("002_b", "applied", (await db.fetch("SELECT applied_by FROM uno_migrations WHERE id = '002_b'"))[0][0]),
+        (
+            "002_b",
+            "applied",
+            (await db.fetch("SELECT applied_by FROM uno_migrations WHERE id = '002_b'"))[0][0],
+        ),
     ]
     assert await db.fetch("SELECT migration_id, action FROM uno_migrations_log ORDER BY seq") == [
         ("001_a", "apply"),

@@ -112,9 +112,7 @@ async def test_broken_python_files_stop_the_run_before_any_change(
     case: str, tmp_path: Path, make_migrations: MakeDir
 ) -> None:
     source, message = BROKEN[case]
-    directory = make_migrations(
-        {"1_fine.sql": "CREATE TABLE fine (id INTEGER);\n", f"2_{case}.py": source}
-    )
+    directory = make_migrations({"1_fine.sql": "CREATE TABLE fine (id INTEGER);\n", f"2_{case}.py": source})
     database = tmp_path / "app.db"
     with pytest.raises(InvalidMigrationError) as info:
         await Migrator(f"sqlite:///{database}", [directory]).migrate()

@@ -62,7 +62,9 @@ async def test_migrate_target_and_steps(db: TestDatabase, make_migrations: MakeD
         await migrator.migrate(target="9")
 
 
-async def test_dependents_are_reverted_before_their_dependencies(db: TestDatabase, make_migrations: MakeDir) -> None:
+async def test_dependents_are_reverted_before_their_dependencies(
+    db: TestDatabase, make_migrations: MakeDir
+) -> None:
     directory = make_migrations(
         {
             "1_parent.sql": "CREATE TABLE parent (id INTEGER PRIMARY KEY);\n-- DOWN\nDROP TABLE parent;\n",
@@ -81,7 +83,9 @@ async def test_dependents_are_reverted_before_their_dependencies(db: TestDatabas
     assert (await migrator.rollback(all=True)).ids == ["0_late", "3_child", "2_other", "1_parent"]
 
 
-async def test_irreversible_migration_stops_before_anything_runs(db: TestDatabase, make_migrations: MakeDir) -> None:
+async def test_irreversible_migration_stops_before_anything_runs(
+    db: TestDatabase, make_migrations: MakeDir
+) -> None:
     directory = make_migrations(
         {
             "1_forever.sql": "CREATE TABLE forever (id INTEGER);\n",

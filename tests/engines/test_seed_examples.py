@@ -21,15 +21,30 @@ async def test_every_seed_example_applies_and_reverts_on_postgresql(pg_db: TestD
     assert report.ids[0] == "1616721123_create_users_table"
 
     tables = await pg_db.tables()
-    assert {"users", "user_profiles", "settings", "roles", "user_roles", "permissions",
-            "role_permissions", "audit_logs", "tags", "product_tags", "article_tags",
-            "user_tags", "category_tags", "user_settings"} <= tables
+    assert {
+        "users",
+        "user_profiles",
+        "settings",
+        "roles",
+        "user_roles",
+        "permissions",
+        "role_permissions",
+        "audit_logs",
+        "tags",
+        "product_tags",
+        "article_tags",
+        "user_tags",
+        "category_tags",
+        "user_settings",
+    } <= tables
     # The data migrations ran: emails normalised, slugs generated, defaults inserted.
     assert await pg_db.fetch("SELECT email FROM users ORDER BY id") == [
-        ("john@example.com",), ("ana@example.com",)
+        ("john@example.com",),
+        ("ana@example.com",),
     ]
     assert await pg_db.fetch("SELECT slug FROM user_profiles ORDER BY user_id") == [
-        ("john-doe",), ("ana-maria",)
+        ("john-doe",),
+        ("ana-maria",),
     ]
     assert await pg_db.scalar("SELECT count(*) FROM settings") == 3
     assert await pg_db.fetch("SELECT name FROM roles ORDER BY id") == [("admin",), ("user",)]
@@ -63,9 +78,7 @@ async def test_engine_branching_example_on_every_engine(
     assert {"users", "audit_logs"} <= await db.tables()
     columns = await db.columns("audit_logs")
     assert {"id", "action", "entity_type", "entity_id", "user_id", "changes", "created_at"} == columns
-    await db.execute(
-        "INSERT INTO audit_logs (action, entity_type, entity_id) VALUES ('create', 'user', '1')"
-    )
+    await db.execute("INSERT INTO audit_logs (action, entity_type, entity_id) VALUES ('create', 'user', '1')")
     assert await db.scalar("SELECT count(*) FROM audit_logs") == 1
 
     await migrator.rollback(all=True)

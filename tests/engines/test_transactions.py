@@ -49,7 +49,9 @@ async def test_failing_last_statement_leaves_nothing_on_transactional_engines(
     assert actions == [("1_ok", "apply"), ("2_breaks", "fail")]
 
 
-async def test_python_migration_that_raises_is_rolled_back(tx_db: TestDatabase, make_migrations: MakeDir) -> None:
+async def test_python_migration_that_raises_is_rolled_back(
+    tx_db: TestDatabase, make_migrations: MakeDir
+) -> None:
     db = tx_db
     directory = make_migrations(
         {
@@ -308,7 +310,9 @@ async def test_non_transactional_migrations_run_outside_a_transaction(
     assert await pg_db.fetch("SELECT indexname FROM pg_indexes WHERE tablename = 'big'") == []
 
 
-async def test_non_transactional_migration_on_every_engine(db: TestDatabase, make_migrations: MakeDir) -> None:
+async def test_non_transactional_migration_on_every_engine(
+    db: TestDatabase, make_migrations: MakeDir
+) -> None:
     directory = make_migrations(
         {
             "1_nontx.sql": """\
@@ -416,7 +420,9 @@ async def test_sqlite_runs_a_synchronous_body_in_one_go(tmp_path: Path) -> None:
         await engine.dispose()
 
 
-async def test_postgresql_sends_an_sql_migration_in_one_go(pg_db: TestDatabase, make_migrations: MakeDir) -> None:
+async def test_postgresql_sends_an_sql_migration_in_one_go(
+    pg_db: TestDatabase, make_migrations: MakeDir
+) -> None:
     """PostgreSQL gets a whole SQL migration with its version rows as one query; the duration is
     measured by the server, quotes in the recorded text survive, and a migration that fails is
     run again statement by statement, so the error still names the statement and its line."""
@@ -454,9 +460,9 @@ async def test_postgresql_records_python_migrations_with_quoted_text(
     directory = make_migrations(
         {
             "1_quotes.py": "# Migration: Bob's 'table'\n\nasync def up(context):\n"
-            "    await context.execute_sql(\"CREATE TABLE q (id INTEGER)\")\n",
+            '    await context.execute_sql("CREATE TABLE q (id INTEGER)")\n',
             "2_backslash.py": "# Migration: C:\\\\temp\\\\x\n\nasync def up(context):\n"
-            "    await context.execute_sql(\"SELECT 1\")\n",
+            '    await context.execute_sql("SELECT 1")\n',
         }
     )
     await Migrator(pg_db.url, directories=[directory]).migrate()

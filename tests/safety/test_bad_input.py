@@ -33,12 +33,16 @@ class Case:
 
 
 CASES: dict[str, Case] = {
-    "python syntax error": Case({"1_a.py": "def up(context)\n    pass\n"}, message="1_a.py: syntax error at line 1"),
+    "python syntax error": Case(
+        {"1_a.py": "def up(context)\n    pass\n"}, message="1_a.py: syntax error at line 1"
+    ),
     "python import error": Case(
         {"1_a.py": "import no_such_module_here\n\nasync def up(context):\n    pass\n"},
         message="import failed: ModuleNotFoundError",
     ),
-    "neither up nor class": Case({"1_a.py": "X = 1\n"}, message="neither up(context) nor a Migration subclass"),
+    "neither up nor class": Case(
+        {"1_a.py": "X = 1\n"}, message="neither up(context) nor a Migration subclass"
+    ),
     "two migration classes": Case(
         {
             "1_a.py": CLASS_HEAD
@@ -47,7 +51,9 @@ CASES: dict[str, Case] = {
         },
         message="defines 2 Migration classes (A, B)",
     ),
-    "up is not callable": Case({"1_a.py": "up = 'CREATE TABLE x (id INTEGER)'\n"}, message="up is not callable"),
+    "up is not callable": Case(
+        {"1_a.py": "up = 'CREATE TABLE x (id INTEGER)'\n"}, message="up is not callable"
+    ),
     "class id differs from file": Case(
         {
             "1_a.py": CLASS_HEAD
@@ -64,19 +70,27 @@ CASES: dict[str, Case] = {
         message="dependencies must be a literal list",
     ),
     "duplicate id across directories": Case(
-        {"1_a.sql": GOOD}, more={"1_a.py": "async def up(context):\n    pass\n"}, message="duplicate migration id '1_a'"
+        {"1_a.sql": GOOD},
+        more={"1_a.py": "async def up(context):\n    pass\n"},
+        message="duplicate migration id '1_a'",
     ),
-    "almost-matching python name": Case({"123-add.py": "async def up(context):\n    pass\n"}, message="123-add.py"),
+    "almost-matching python name": Case(
+        {"123-add.py": "async def up(context):\n    pass\n"}, message="123-add.py"
+    ),
     "almost-matching sql name": Case({"add_users.sql": GOOD}, message="add_users.sql: does not match"),
     "upper-case slug": Case({"1_Add.sql": GOOD}, message="1_Add.sql"),
-    "unknown engine variant": Case({"1_a.sql": GOOD, "1_a.oracle.sql": GOOD}, message="unknown engine 'oracle'"),
+    "unknown engine variant": Case(
+        {"1_a.sql": GOOD, "1_a.oracle.sql": GOOD}, message="unknown engine 'oracle'"
+    ),
     "variant without base file": Case({"1_a.mysql.sql": GOOD}, message="without its base file 1_a.sql"),
     "two down separators": Case(
         {"1_a.sql": "CREATE TABLE a (id INTEGER);\n-- DOWN\nDROP TABLE a;\n-- migrate:down\nSELECT 1;\n"},
         message="two down separators",
     ),
     "empty sql file": Case({"1_a.sql": "\n  \n"}, message="1_a.sql: empty SQL file"),
-    "unterminated string literal": Case({"1_a.sql": "INSERT INTO a VALUES ('oops);\n"}, message="unterminated string literal"),
+    "unterminated string literal": Case(
+        {"1_a.sql": "INSERT INTO a VALUES ('oops);\n"}, message="unterminated string literal"
+    ),
     "invalid transactional value": Case(
         {"1_a.sql": "-- Transactional: perhaps\nCREATE TABLE a (id INTEGER);\n"}, message="Transactional"
     ),
@@ -88,20 +102,32 @@ CASES: dict[str, Case] = {
         {"1_a.sql": "-- Dependencies: 2_b\n" + GOOD, "2_b.sql": "-- Dependencies: 1_a\nSELECT 1;\n"},
         message="dependency cycle: 1_a -> 2_b -> 1_a",
     ),
-    "unknown target": Case({"1_a.sql": GOOD}, ("migrate", "--target", "9"), message="unknown migration id '9'"),
+    "unknown target": Case(
+        {"1_a.sql": GOOD}, ("migrate", "--target", "9"), message="unknown migration id '9'"
+    ),
     "ambiguous target": Case(
-        {"10_a.sql": GOOD, "11_b.sql": "SELECT 1;\n"}, ("migrate", "--target", "1"), message="ambiguous migration id '1'"
+        {"10_a.sql": GOOD, "11_b.sql": "SELECT 1;\n"},
+        ("migrate", "--target", "1"),
+        message="ambiguous migration id '1'",
     ),
     "zero steps": Case({"1_a.sql": GOOD}, ("migrate", "--steps", "0"), message="--steps", exit_code=2),
     "negative steps": Case({"1_a.sql": GOOD}, ("rollback", "--steps", "-1"), message="--steps", exit_code=2),
-    "rollback unknown target": Case({"1_a.sql": GOOD}, ("rollback", "--target", "7"), message="unknown migration id '7'"),
-    "rollback with two modes": Case({"1_a.sql": GOOD}, ("rollback", "--all", "--steps", "2"), message="only one of", exit_code=2),
+    "rollback unknown target": Case(
+        {"1_a.sql": GOOD}, ("rollback", "--target", "7"), message="unknown migration id '7'"
+    ),
+    "rollback with two modes": Case(
+        {"1_a.sql": GOOD}, ("rollback", "--all", "--steps", "2"), message="only one of", exit_code=2
+    ),
     "table name injection": Case(
         {"1_a.sql": GOOD}, ("--table", "x; DROP TABLE users", "migrate"), message="invalid table name"
     ),
-    "schema name injection": Case({"1_a.sql": GOOD}, ("--schema", "a b", "migrate"), message="invalid schema name"),
+    "schema name injection": Case(
+        {"1_a.sql": GOOD}, ("--schema", "a b", "migrate"), message="invalid schema name"
+    ),
     "missing directory": Case(None, message="migrations directory not found"),  # type: ignore[arg-type]
-    "depends-on unknown id": Case({"1_a.sql": GOOD}, ("create", "x", "--depends-on", "7"), message="unknown migration id '7'"),
+    "depends-on unknown id": Case(
+        {"1_a.sql": GOOD}, ("create", "x", "--depends-on", "7"), message="unknown migration id '7'"
+    ),
     "repair unknown id": Case({"1_a.sql": GOOD}, ("repair", "9"), message="unknown migration id '9'"),
     "unreadable file": Case({"1_a.sql": GOOD}, message="cannot read file"),
 }
@@ -109,8 +135,14 @@ URL_CASES = {
     "malformed url": ("not a url at all", "malformed database URL"),
     "unknown database": ("oracle://scott:tiger@127.0.0.1/x", "unsupported database 'oracle'"),
     "unknown driver": ("postgresql+nodriver://u:pw@127.0.0.1/x", "unknown driver 'nodriver'"),
-    "unreachable server": ("postgresql://u:s3cr3t@127.0.0.1:1/x", "cannot connect to postgresql+asyncpg://u:***@127.0.0.1:1/x"),
-    "wrong password": ("mysql://root:wrong-s3cr3t@127.0.0.1:3306/test", "cannot connect to mysql+aiomysql://root:***@"),
+    "unreachable server": (
+        "postgresql://u:s3cr3t@127.0.0.1:1/x",
+        "cannot connect to postgresql+asyncpg://u:***@127.0.0.1:1/x",
+    ),
+    "wrong password": (
+        "mysql://root:wrong-s3cr3t@127.0.0.1:3306/test",
+        "cannot connect to mysql+aiomysql://root:***@",
+    ),
 }
 
 
@@ -177,7 +209,9 @@ def test_the_case_table_is_large_enough() -> None:
     assert len(CASES) + len(URL_CASES) >= 30
 
 
-async def test_bad_input_on_a_migrated_database_changes_nothing(db: TestDatabase, cli: Cli, tmp_path: Path) -> None:
+async def test_bad_input_on_a_migrated_database_changes_nothing(
+    db: TestDatabase, cli: Cli, tmp_path: Path
+) -> None:
     """After a good run, a broken new file stops the next run before anything changes."""
     directory = tmp_path / "migrations"
     _write(directory, {"1_good.sql": GOOD})
@@ -191,7 +225,9 @@ async def test_bad_input_on_a_migrated_database_changes_nothing(db: TestDatabase
     assert await db.fetch("SELECT seq, action FROM uno_migrations_log ORDER BY seq") == log
 
 
-async def test_many_modified_migrations_are_named_in_a_short_line(db: TestDatabase, cli: Cli, tmp_path: Path) -> None:
+async def test_many_modified_migrations_are_named_in_a_short_line(
+    db: TestDatabase, cli: Cli, tmp_path: Path
+) -> None:
     """Hundreds of changed files (a reformatted directory) still give one readable line."""
     directory = tmp_path / "migrations"
     files = {f"{i:03d}_t{i}.sql": f"CREATE TABLE t{i} (id INTEGER);\n" for i in range(1, 41)}

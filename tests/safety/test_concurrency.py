@@ -103,7 +103,11 @@ def _killable_project(make_migrations: MakeDir, marker: Path) -> Path:
 def _start_inside(directory: Path, env: dict[str, str], marker: Path, cwd: Path) -> subprocess.Popen[bytes]:
     """Start `migrate` and return once it is inside the long migration."""
     run = subprocess.Popen(
-        [SCRIPT, "-d", str(directory), "migrate"], env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        [SCRIPT, "-d", str(directory), "migrate"],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 60
     while not marker.exists():
@@ -182,7 +186,9 @@ async def test_lock_timeout_fails_with_a_clear_message(
         waiting = _cli(env, tmp_path, "-d", str(directory), "migrate", "--lock-timeout", "1")
         assert time.monotonic() - started < 20
         assert waiting.returncode == 1
-        assert waiting.stderr.startswith("error: could not take the migration lock within 1 s"), waiting.stderr
+        assert waiting.stderr.startswith("error: could not take the migration lock within 1 s"), (
+            waiting.stderr
+        )
         assert len(waiting.stderr.strip().splitlines()) == 1
         holders = {
             "postgresql": "held by PostgreSQL backend pid",

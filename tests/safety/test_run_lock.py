@@ -61,7 +61,9 @@ def _project(make_migrations: MakeDir, extra: dict[str, str]) -> Path:
 
 
 async def _log(db: TestDatabase) -> list[tuple[str, str]]:
-    return [(m, a) for m, a in await db.fetch("SELECT migration_id, action FROM uno_migrations_log ORDER BY seq")]
+    return [
+        (m, a) for m, a in await db.fetch("SELECT migration_id, action FROM uno_migrations_log ORDER BY seq")
+    ]
 
 
 @pytest.mark.parametrize("engine_name", ["postgresql", "mysql"], indirect=True)
@@ -128,7 +130,18 @@ async def test_one_version_table_has_one_lock_however_its_schema_is_spelled(
             await asyncio.sleep(0.05)
         waiting = await asyncio.to_thread(
             subprocess.run,
-            [SCRIPT, "-u", db.url, "-d", str(directory), "--schema", spelled, "migrate", "--lock-timeout", "1"],
+            [
+                SCRIPT,
+                "-u",
+                db.url,
+                "-d",
+                str(directory),
+                "--schema",
+                spelled,
+                "migrate",
+                "--lock-timeout",
+                "1",
+            ],
             capture_output=True,
             text=True,
             timeout=60,
@@ -157,7 +170,9 @@ async def test_two_migrators_in_one_process_take_turns(db: TestDatabase, make_mi
             """,
         }
     )
-    reports = await asyncio.gather(*(Migrator(db.url, [directory], lock_timeout=30).migrate() for _ in range(3)))
+    reports = await asyncio.gather(
+        *(Migrator(db.url, [directory], lock_timeout=30).migrate() for _ in range(3))
+    )
     assert sorted(len(report.runs) for report in reports) == [0, 0, 2]
     assert await db.fetch("SELECT count(*) FROM counter") == [(1,)]
 
@@ -177,7 +192,9 @@ async def test_a_killed_client_s_migration_does_not_finish_on_the_server(
     run = subprocess.Popen([SCRIPT, "-u", db.url, "-d", str(directory), "migrate"], stdout=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 30
-        while not await db.fetch("SELECT pid FROM pg_stat_activity WHERE query LIKE '%pg_sleep(6)%' AND pid <> pg_backend_pid()"):
+        while not await db.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE query LIKE '%pg_sleep(6)%' AND pid <> pg_backend_pid()"
+        ):
             assert run.poll() is None and time.monotonic() < deadline
             await asyncio.sleep(0.05)
     finally:
@@ -185,17 +202,25 @@ async def test_a_killed_client_s_migration_does_not_finish_on_the_server(
         run.wait(timeout=30)
     killed = time.monotonic()
     after = await asyncio.to_thread(
-        subprocess.run, [SCRIPT, "-u", db.url, "-d", str(directory), "migrate"], capture_output=True, text=True, timeout=60
+        subprocess.run,
+        [SCRIPT, "-u", db.url, "-d", str(directory), "migrate"],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     waited = time.monotonic() - killed
     assert after.returncode == 0, after.stderr
     assert "Applying 002_b" in after.stdout, "the dead run's migration was not committed"
-    assert waited < 6 + 3, f"the next run waited {waited:.1f} s: it started only once the dead statement ended"
+    assert waited < 6 + 3, (
+        f"the next run waited {waited:.1f} s: it started only once the dead statement ended"
+    )
     assert await _log(db) == [("001_a", "apply"), ("002_b", "apply")]
     assert await db.fetch("SELECT a FROM a2") == [(1,)]
 
 
-async def test_sys_exit_in_a_migration_is_its_failure(db: TestDatabase, cli: Cli, make_migrations: MakeDir) -> None:
+async def test_sys_exit_in_a_migration_is_its_failure(
+    db: TestDatabase, cli: Cli, make_migrations: MakeDir
+) -> None:
     directory = _project(
         make_migrations,
         {
@@ -211,9 +236,10 @@ async def test_sys_exit_in_a_migration_is_its_failure(db: TestDatabase, cli: Cli
     )
     result = await cli.run("-u", db.url, "-d", str(directory), "migrate")
     assert result.exit_code == 1, result.output
-    assert result.stderr.splitlines()[-1].startswith(
-        "error: migration 002_exits"
-    ) and "the migration called sys.exit(5)" in result.stderr, result.stderr
+    assert (
+        result.stderr.splitlines()[-1].startswith("error: migration 002_exits")
+        and "the migration called sys.exit(5)" in result.stderr
+    ), result.stderr
     assert ("002_exits", "fail") in await _log(db)
     if db.dialect != "mysql":
         assert "before_exit" not in await db.tables()
@@ -227,7 +253,9 @@ async def test_a_migration_raising_cancelled_error_fails_in_one_line(
         pytest.skip("a migration's own CancelledError is told from a cancelled run on Python 3.11+")
     directory = _project(
         make_migrations,
-        {"002_cancels.py": "import asyncio\n\n\nasync def up(context):\n    raise asyncio.CancelledError()\n"},
+        {
+            "002_cancels.py": "import asyncio\n\n\nasync def up(context):\n    raise asyncio.CancelledError()\n"
+        },
     )
     result = await cli.run("-u", db.url, "-d", str(directory), "migrate")
     assert result.exit_code == 1, result.output
@@ -255,7 +283,9 @@ async def test_a_table_of_another_layout_under_uno_s_name_is_one_clear_error(
 
 
 @only("mysql")
-async def test_lock_tables_in_a_migration_is_recorded(db: TestDatabase, cli: Cli, make_migrations: MakeDir) -> None:
+async def test_lock_tables_in_a_migration_is_recorded(
+    db: TestDatabase, cli: Cli, make_migrations: MakeDir
+) -> None:
     directory = make_migrations(
         {
             "001_t.sql": "CREATE TABLE t (a INTEGER);",
@@ -286,18 +316,25 @@ async def test_a_statement_longer_than_the_server_takes_is_named(
     result = await cli.run("-u", db.url, "-d", str(directory), "migrate")
     assert result.exit_code == 1
     size = len(f"SELECT '{'x' * (limit + 10)}'")
-    assert f"failed: statement of {size} bytes exceeds the server's max_allowed_packet ({limit} bytes)" in result.stderr
+    assert (
+        f"failed: statement of {size} bytes exceeds the server's max_allowed_packet ({limit} bytes)"
+        in result.stderr
+    )
     assert "[statement: SELECT 'xxx" in result.stderr
 
 
-async def test_a_huge_lock_timeout_waits_rather_than_failing(db: TestDatabase, cli: Cli, make_migrations: MakeDir) -> None:
+async def test_a_huge_lock_timeout_waits_rather_than_failing(
+    db: TestDatabase, cli: Cli, make_migrations: MakeDir
+) -> None:
     directory = _project(make_migrations, {})
     result = await cli.run("-u", db.url, "-d", str(directory), "migrate", "--lock-timeout", "1e19")
     assert result.exit_code == 0, result.output
     assert [m for m, a in await _log(db) if a == "apply"] == ["001_first", "009_last"]
 
 
-async def test_a_run_that_waits_for_the_lock_says_who_holds_it(db: TestDatabase, make_migrations: MakeDir) -> None:
+async def test_a_run_that_waits_for_the_lock_says_who_holds_it(
+    db: TestDatabase, make_migrations: MakeDir
+) -> None:
     """docs/cli.md: a run waiting for another's lock says so after a second, naming the holder."""
     directory = make_migrations(
         {"001_slow.py": "import asyncio\n\n\nasync def up(context):\n    await asyncio.sleep(2.5)\n"}
@@ -325,7 +362,9 @@ async def test_reading_a_sqlite_database_that_does_not_exist_creates_nothing(
 
 
 @only("postgresql")
-async def test_the_run_s_session_checks_its_client_and_keeps_alive(db: TestDatabase, make_migrations: MakeDir) -> None:
+async def test_the_run_s_session_checks_its_client_and_keeps_alive(
+    db: TestDatabase, make_migrations: MakeDir
+) -> None:
     """docs/safety.md, A killed run: the run's session checks every second that its client is
     there (PostgreSQL 14+) and sends TCP keepalives."""
     directory = make_migrations(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from uno_migrations import ConfigurationError
-from uno_migrations.connection import async_url, mask_secrets, mask_url
+from uno_migrations.urls import async_url, mask_secrets, mask_url
 
 
 @pytest.mark.parametrize(
@@ -42,7 +42,10 @@ def test_bad_urls(url: str, message: str) -> None:
 
 
 def test_passwords_are_masked() -> None:
-    assert mask_url(async_url("postgresql://app:s3cr3t@db:5432/app")) == "postgresql+asyncpg://app:***@db:5432/app"
+    assert (
+        mask_url(async_url("postgresql://app:s3cr3t@db:5432/app"))
+        == "postgresql+asyncpg://app:***@db:5432/app"
+    )
     text = "cannot connect to mysql://root:hunter2@10.0.0.1/x and postgresql://u:p%40ss@h/d"
     masked = mask_secrets(text)
     assert "hunter2" not in masked and "p%40ss" not in masked

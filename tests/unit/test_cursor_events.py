@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from uno_migrations.cursor_events import add_hook
+from uno_migrations.runtime.cursor_events import add_hook
 
 
 def test_hooks_are_called_in_order_until_removed() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from uno_migrations import ConfigurationError, DuplicateMigrationError, InvalidMigrationError
-from uno_migrations.discovery import checksum, discover
+from uno_migrations.files.discovery import checksum, discover
 
 MakeDir = Callable[..., Path]
 
@@ -83,7 +83,7 @@ def test_python_headers_and_literals_without_importing(make_migrations: MakeDir,
                     description = "a local, not the module's"
             """,
             "3_cls.py": """\
-                from uno_migrations.migration import Migration, create_migration
+                from uno_migrations.files.migration import Migration, create_migration
 
                 class Thing(Migration):
                     def __init__(self):
@@ -102,7 +102,11 @@ def test_python_headers_and_literals_without_importing(make_migrations: MakeDir,
     )
     _, func, cls = discover([directory])
     assert not marker.exists(), "discovery must not import migration modules"
-    assert (func.name, func.description, func.dependencies) == ("Function based", "Has header comments", ["1_a"])
+    assert (func.name, func.description, func.dependencies) == (
+        "Function based",
+        "Has header comments",
+        ["1_a"],
+    )
     assert func.transactional is False and func.reversible is False and func.kind == "python"
     assert (cls.name, cls.description, cls.dependencies) == ("Class based", "d", ["2_func"])
     assert cls.kind == "class" and cls.reversible and cls.custom_checksum

@@ -30,5 +30,7 @@ def test_checksum_mismatch_names_a_few_paths_and_points_to_status() -> None:
 
 def test_an_ambiguous_prefix_names_a_few_matches() -> None:
     error = UnknownMigrationError("1", [f"1{i:03d}_x" for i in range(40)])
-    assert str(error) == "ambiguous migration id '1': matches 1000_x, 1001_x, 1002_x, 1003_x, 1004_x and 35 more"
+    assert (
+        str(error) == "ambiguous migration id '1': matches 1000_x, 1001_x, 1002_x, 1003_x, 1004_x and 35 more"
+    )
     assert len(error.matches) == 40

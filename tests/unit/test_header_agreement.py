@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from uno_migrations import InvalidMigrationError
-from uno_migrations.discovery import discover
-from uno_migrations.loader import load_migration
-from uno_migrations.migration import MigrationBase
+from uno_migrations.files.discovery import discover
+from uno_migrations.files.loader import load_migration
+from uno_migrations.files.migration import MigrationBase
 
 MakeDir = Callable[..., Path]
 

@@ -13,7 +13,7 @@ from uno_migrations import (
     UnknownDependencyError,
     UnknownMigrationError,
 )
-from uno_migrations.planning import order, out_of_order, plan_migrate, plan_rollback
+from uno_migrations.files.planning import order, out_of_order, plan_migrate, plan_rollback
 
 
 def m(mid: str, *deps: str) -> MigrationBase:
@@ -118,7 +118,7 @@ def test_out_of_order_marks_pending_before_applied() -> None:
 )
 def test_plan_from_files_follows_dependencies_after_comments(header: str, tmp_path: Path) -> None:
     """What discovery reads is what the plan orders by: a header after a block comment counts."""
-    from uno_migrations.discovery import discover
+    from uno_migrations.files.discovery import discover
 
     directory = tmp_path
     (directory / "1_posts.sql").write_text(header + "CREATE TABLE posts (id INTEGER);\n")

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from uno_migrations.errors import ParameterError, SQLScriptError
-from uno_migrations.sql_params import bind_parameters
-from uno_migrations.sql_script import (
+from uno_migrations.files.params import bind_parameters
+from uno_migrations.files.sql_script import (
     SQLHeader,
     Statement,
     is_blank,
@@ -107,10 +107,7 @@ def test_semicolons_inside_quotes_and_comments_do_not_split(
 
 
 def test_dollar_quoted_function_body() -> None:
-    sql = (
-        "CREATE FUNCTION f() RETURNS int AS $$\nBEGIN\n  RETURN 1;\nEND;\n$$ LANGUAGE plpgsql;\n"
-        "SELECT f();"
-    )
+    sql = "CREATE FUNCTION f() RETURNS int AS $$\nBEGIN\n  RETURN 1;\nEND;\n$$ LANGUAGE plpgsql;\nSELECT f();"
     assert texts(sql, "postgresql") == [
         "CREATE FUNCTION f() RETURNS int AS $$\nBEGIN\n  RETURN 1;\nEND;\n$$ LANGUAGE plpgsql",
         "SELECT f()",
@@ -165,8 +162,7 @@ def test_statement_lines_count_from_first_code_character() -> None:
 @pytest.mark.parametrize("dialect", ["sqlite", "mysql"])
 def test_trigger_body_is_one_statement(dialect: str) -> None:
     trigger = (
-        "CREATE TRIGGER t AFTER INSERT ON a BEGIN INSERT INTO b VALUES (new.id); "
-        "UPDATE c SET n = n + 1; END"
+        "CREATE TRIGGER t AFTER INSERT ON a BEGIN INSERT INTO b VALUES (new.id); UPDATE c SET n = n + 1; END"
     )
     assert texts(trigger + ";\nSELECT 1;", dialect) == [trigger, "SELECT 1"]
 
@@ -204,8 +200,7 @@ def test_mysql_trigger_with_if_block() -> None:
         ),
         (
             "mysql",
-            "CREATE DEFINER = CURRENT_USER FUNCTION f() RETURNS INT DETERMINISTIC\n"
-            "BEGIN\n  RETURN 1;\nEND",
+            "CREATE DEFINER = CURRENT_USER FUNCTION f() RETURNS INT DETERMINISTIC\nBEGIN\n  RETURN 1;\nEND",
         ),
         ("mysql", "CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO BEGIN DELETE FROM t; END"),
         (
@@ -238,14 +233,24 @@ def test_postgresql_trigger_calling_a_function_splits_normally() -> None:
 
 @pytest.mark.parametrize(
     "control",
-    ["BEGIN", "BEGIN TRANSACTION", "begin work", "START TRANSACTION", "COMMIT", "END",
-     "COMMIT TRANSACTION", "commit work", "END TRANSACTION", "BEGIN IMMEDIATE"],
+    [
+        "BEGIN",
+        "BEGIN TRANSACTION",
+        "begin work",
+        "START TRANSACTION",
+        "COMMIT",
+        "END",
+        "COMMIT TRANSACTION",
+        "commit work",
+        "END TRANSACTION",
+        "BEGIN IMMEDIATE",
+    ],
 )
 def test_transaction_control_is_dropped_with_a_warning(
     control: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     sql = f"{control};\nCREATE TABLE a (id INT);\n{control} -- again\n;"
-    with caplog.at_level(logging.WARNING, logger="uno_migrations.sql_script"):
+    with caplog.at_level(logging.WARNING, logger="uno_migrations.files.sql_script"):
         assert texts(sql, "sqlite") == ["CREATE TABLE a (id INT)"]
     assert len(caplog.records) == 1
     assert "runner manages the transaction" in caplog.records[0].getMessage()
@@ -265,7 +270,7 @@ def test_no_warning_when_nothing_is_dropped(caplog: pytest.LogCaptureFixture) ->
         ("postgresql", "SELECT 1;\nSELECT 'abc;\nSELECT 2;", 2, "string literal"),
         ("mysql", "SELECT 1;\n\nSELECT 'it\\'s", 3, "string literal"),
         ("mysql", 'SELECT "abc', 1, "string literal"),
-        ("postgresql", "SELECT 1;\nSELECT \"abc", 2, "quoted identifier"),
+        ("postgresql", 'SELECT 1;\nSELECT "abc', 2, "quoted identifier"),
         ("mysql", "\nSELECT `abc", 2, "quoted identifier"),
         ("sqlite", "SELECT [abc", 1, "quoted identifier"),
         ("postgresql", "SELECT 1;\n\n\nDO $fn$ BEGIN END $$;", 4, "dollar quote"),
@@ -296,9 +301,7 @@ def test_mysql_delimiter_command() -> None:
 
 def test_mysql_delimiter_dollars() -> None:
     sql = "DELIMITER $$\nCREATE TRIGGER t BEFORE INSERT ON a FOR EACH ROW BEGIN SET @x = 1; END$$"
-    assert texts(sql, "mysql") == [
-        "CREATE TRIGGER t BEFORE INSERT ON a FOR EACH ROW BEGIN SET @x = 1; END"
-    ]
+    assert texts(sql, "mysql") == ["CREATE TRIGGER t BEFORE INSERT ON a FOR EACH ROW BEGIN SET @x = 1; END"]
 
 
 def test_delimiter_is_only_a_command_on_mysql() -> None:
@@ -369,9 +372,7 @@ def test_splitting_is_linear_on_large_input() -> None:
         ("-- just a comment\n", "-- just a comment\n", None, 1, None),
     ],
 )
-def test_separator_styles(
-    text: str, up: str, down: str | None, up_line: int, down_line: int | None
-) -> None:
+def test_separator_styles(text: str, up: str, down: str | None, up_line: int, down_line: int | None) -> None:
     script = parse_script(text)
     assert (script.up, script.down, script.up_line, script.down_line) == (
         up,
@@ -383,8 +384,16 @@ def test_separator_styles(
 
 @pytest.mark.parametrize(
     "line",
-    ["-- DOWNGRADE notes", "-- DOWN here", "-- down: later", "-- migrate:upx", "--- DOWN -",
-     "-- === DOWN ===", "SELECT 1; -- DOWN", "/* x */ -- DOWN"],
+    [
+        "-- DOWNGRADE notes",
+        "-- DOWN here",
+        "-- down: later",
+        "-- migrate:upx",
+        "--- DOWN -",
+        "-- === DOWN ===",
+        "SELECT 1; -- DOWN",
+        "/* x */ -- DOWN",
+    ],
 )
 def test_lookalike_lines_are_comments(line: str) -> None:
     script = parse_script(f"SELECT 1;\n{line}\nSELECT 2;\n")
@@ -491,8 +500,17 @@ def test_header_defaults_and_seed_header() -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("false", False), ("FALSE", False), ("no", False), ("Off", False), ("0", False),
-     ("true", True), ("Yes", True), ("ON", True), ("1", True)],
+    [
+        ("false", False),
+        ("FALSE", False),
+        ("no", False),
+        ("Off", False),
+        ("0", False),
+        ("true", True),
+        ("Yes", True),
+        ("ON", True),
+        ("1", True),
+    ],
 )
 def test_transactional_values(value: str, expected: bool) -> None:
     script = parse_script(f"-- Transactional: {value}\nCREATE INDEX CONCURRENTLY i ON t (a);\n")
@@ -546,10 +564,7 @@ def test_seed_statement_lines_map_to_file_lines() -> None:
 
 
 def test_marker_line_numbers_for_explicit_up() -> None:
-    text = (
-        "-- Migration: x\n\n-- migrate:up\n\nCREATE TABLE a (id INT);\n"
-        "-- migrate:down\nDROP TABLE a;"
-    )
+    text = "-- Migration: x\n\n-- migrate:up\n\nCREATE TABLE a (id INT);\n-- migrate:down\nDROP TABLE a;"
     script = parse_script(text)
     assert (script.up_line, script.down_line) == (4, 7)
     statement = split_statements(script.up, "sqlite")[0]
@@ -569,8 +584,12 @@ LITERALS = "'$1', ':x', '%', '?', \"c:x\" -- $1 :x % ?\n /* $1 :x % ? */"
         ("SELECT $2, $1", ["a", "b"], "numeric_dollar", "postgresql", "SELECT $2, $1", ("a", "b")),
         ("SELECT $1::int, $1", [5], "numeric_dollar", "postgresql", "SELECT $1::int, $1", (5,)),
         (
-            f"SELECT $1, {LITERALS}", [7], "numeric_dollar", "postgresql",
-            f"SELECT $1, {LITERALS}", (7,),
+            f"SELECT $1, {LITERALS}",
+            [7],
+            "numeric_dollar",
+            "postgresql",
+            f"SELECT $1, {LITERALS}",
+            (7,),
         ),
         (
             "SELECT :b, :a, :b::text, $$ :a $1 $$",
@@ -581,19 +600,39 @@ LITERALS = "'$1', ':x', '%', '?', \"c:x\" -- $1 :x % ?\n /* $1 :x % ? */"
             (2, 1),
         ),
         (
-            f"SELECT :x, {LITERALS}", {"x": 1}, "numeric_dollar", "postgresql",
-            f"SELECT $1, {LITERALS}", (1,),
+            f"SELECT :x, {LITERALS}",
+            {"x": 1},
+            "numeric_dollar",
+            "postgresql",
+            f"SELECT $1, {LITERALS}",
+            (1,),
         ),
-        ("DO $x$ x := 1 $x$; SELECT :a", {"a": 1}, "numeric_dollar", "postgresql",
-         "DO $x$ x := 1 $x$; SELECT $1", (1,)),
-        ("SELECT a[lo:hi] FROM t WHERE id=:id", {"id": 4}, "numeric_dollar", "postgresql",
-         "SELECT a[lo:hi] FROM t WHERE id=$1", (4,)),
+        (
+            "DO $x$ x := 1 $x$; SELECT :a",
+            {"a": 1},
+            "numeric_dollar",
+            "postgresql",
+            "DO $x$ x := 1 $x$; SELECT $1",
+            (1,),
+        ),
+        (
+            "SELECT a[lo:hi] FROM t WHERE id=:id",
+            {"id": 4},
+            "numeric_dollar",
+            "postgresql",
+            "SELECT a[lo:hi] FROM t WHERE id=$1",
+            (4,),
+        ),
         # qmark (sqlite)
         ("SELECT $2, $1, $2", ["a", "b"], "qmark", "sqlite", "SELECT ?, ?, ?", ("b", "a", "b")),
         (f"SELECT $1, {LITERALS}", [7], "qmark", "sqlite", f"SELECT ?, {LITERALS}", (7,)),
         (
-            "SELECT :x, :y, :x", {"x": 1, "y": 2}, "qmark", "sqlite",
-            "SELECT ?, ?, ?", (1, 2, 1),
+            "SELECT :x, :y, :x",
+            {"x": 1, "y": 2},
+            "qmark",
+            "sqlite",
+            "SELECT ?, ?, ?",
+            (1, 2, 1),
         ),
         ("SELECT :x::text, [c:x]", {"x": 1}, "qmark", "sqlite", "SELECT ?::text, [c:x]", (1,)),
         ("SELECT `c:x`, :x", {"x": 1}, "qmark", "sqlite", "SELECT `c:x`, ?", (1,)),
@@ -601,8 +640,12 @@ LITERALS = "'$1', ':x', '%', '?', \"c:x\" -- $1 :x % ?\n /* $1 :x % ? */"
         ("SELECT $1", [5], "format", "mysql", "SELECT %s", (5,)),
         ("SELECT $2, $1, $2", [1, 2], "format", "mysql", "SELECT %s, %s, %s", (2, 1, 2)),
         (
-            f"SELECT $1, {LITERALS}", [7], "format", "mysql",
-            "SELECT %s, '$1', ':x', '%%', '?', \"c:x\" -- $1 :x %% ?\n /* $1 :x %% ? */", (7,),
+            f"SELECT $1, {LITERALS}",
+            [7],
+            "format",
+            "mysql",
+            "SELECT %s, '$1', ':x', '%%', '?', \"c:x\" -- $1 :x %% ?\n /* $1 :x %% ? */",
+            (7,),
         ),
         (
             "SELECT :x, 10 % 3, 'a%', `c:x` # :x %\n",
@@ -613,14 +656,22 @@ LITERALS = "'$1', ':x', '%', '?', \"c:x\" -- $1 :x % ?\n /* $1 :x % ? */"
             ("v",),
         ),
         (
-            "SELECT @v := :x, 'it\\'s :x'", {"x": 1}, "format", "mysql",
-            "SELECT @v := %s, 'it\\'s :x'", (1,),
+            "SELECT @v := :x, 'it\\'s :x'",
+            {"x": 1},
+            "format",
+            "mysql",
+            "SELECT @v := %s, 'it\\'s :x'",
+            (1,),
         ),
         ("SELECT $1", (9,), "format", "mysql", "SELECT %s", (9,)),
         ("SELECT $1 || '%s' || $2", [1, 2], "format", "mysql", "SELECT %s || '%%s' || %s", (1, 2)),
         (
-            "SELECT E'\\' $1', $1", [3], "qmark", "postgresql",
-            "SELECT E'\\' $1', ?", (3,),
+            "SELECT E'\\' $1', $1",
+            [3],
+            "qmark",
+            "postgresql",
+            "SELECT E'\\' $1', ?",
+            (3,),
         ),
     ],
 )
@@ -664,9 +715,7 @@ def test_empty_params_leave_the_statement_untouched(paramstyle: str, params: Any
     ("paramstyle", "dialect"),
     [("numeric_dollar", "postgresql"), ("qmark", "sqlite"), ("format", "mysql")],
 )
-def test_bind_parameters_errors(
-    sql: str, params: Any, message: str, paramstyle: str, dialect: str
-) -> None:
+def test_bind_parameters_errors(sql: str, params: Any, message: str, paramstyle: str, dialect: str) -> None:
     with pytest.raises(ParameterError, match=message):
         bind_parameters(sql, params, paramstyle, dialect)
 
@@ -706,8 +755,8 @@ def test_is_blank_reports_an_unterminated_comment() -> None:
 
 
 def _lexer_split(sql: str, dialect: str) -> list[Statement]:
-    from uno_migrations.sql_lexer import _dialect, _tokens
-    from uno_migrations.sql_script import _Splitter
+    from uno_migrations.files.lexer import _dialect, _tokens
+    from uno_migrations.files.sql_script import _Splitter
 
     splitter = _Splitter(sql, _dialect(dialect))
     for token in _tokens(sql, _dialect(dialect)):
@@ -720,7 +769,7 @@ def test_plain_text_is_split_as_the_lexer_splits_it() -> None:
     """Text without quotes or comments skips the lexer; it must not change a single statement."""
     import random
 
-    from uno_migrations.sql_script import _split_plain
+    from uno_migrations.files.sql_script import _split_plain
 
     parts = [
         "CREATE TABLE t (id INT)",
@@ -755,10 +804,18 @@ def test_plain_text_is_split_as_the_lexer_splits_it() -> None:
 
 @pytest.mark.parametrize(
     "sql",
-    ["SELECT 'a;b", "SELECT 'a\\';b'", "SELECT 1 -- c", "CREATE TRIGGER x BEGIN SELECT 1; END", "BEGIN", "SELECT $1", "DO (a; b"],
+    [
+        "SELECT 'a;b",
+        "SELECT 'a\\';b'",
+        "SELECT 1 -- c",
+        "CREATE TRIGGER x BEGIN SELECT 1; END",
+        "BEGIN",
+        "SELECT $1",
+        "DO (a; b",
+    ],
 )
 def test_text_that_needs_the_lexer_is_not_split_plainly(sql: str) -> None:
-    from uno_migrations.sql_script import _split_plain
+    from uno_migrations.files.sql_script import _split_plain
 
     assert _split_plain(sql) is None
 
@@ -779,18 +836,72 @@ def test_shortcuts_give_what_the_lexer_gives(dialect: str | None, monkeypatch: p
     the first statement; the result (or error) must be the lexer's, whatever the text."""
     import random
 
-    from uno_migrations import sql_script
+    from uno_migrations.files import sql_script
 
     parts = [
-        "SELECT 1;", "\n", "\n", " ", "\t", "-- DOWN\n", "  -- down  \n", "-- migrate:up\n",
-        "-- migrate:down\n", "-- === UP MIGRATION ===\n", "-- === DOWN MIGRATION ===\n",
-        "-- migrate:up transaction:false\n", "-- migrate:down foo:bar\n", "-- Migration: t\n",
-        "-- Tags: a, b\n", "-- Dependencies: x y\n", "-- Transactional: no\n", "-- Transactional: maybe\n",
-        "-- Description: d\n", "-- downgrade notes\n", "'", "'a''b'", "'x\n-- DOWN\n'", '"', '"q"',
-        "$$", "$$\n-- DOWN\n$$", "$1", "/*", "*/", "/* c */", "/*\n-- DOWN\n*/", "/* /* */", "#", "# c\n",
-        "#\n-- DOWN\n", "--x\n", "--DOWN\n", "--\n", "---\n", "DELIMITER //\n", "DELIMITER ;\n", "//", "\\",
-        "E'\\''", "`b`", "`\n-- DOWN\n`", "[i]", "[\n-- DOWN\n]", "-", "/", "d", "delimiter", "BEGIN", "END;",
-        "(", ")", ";", "\r\n", "x--1", "'--'", "-- 'quoted\n", "'it''s\n'",
+        "SELECT 1;",
+        "\n",
+        "\n",
+        " ",
+        "\t",
+        "-- DOWN\n",
+        "  -- down  \n",
+        "-- migrate:up\n",
+        "-- migrate:down\n",
+        "-- === UP MIGRATION ===\n",
+        "-- === DOWN MIGRATION ===\n",
+        "-- migrate:up transaction:false\n",
+        "-- migrate:down foo:bar\n",
+        "-- Migration: t\n",
+        "-- Tags: a, b\n",
+        "-- Dependencies: x y\n",
+        "-- Transactional: no\n",
+        "-- Transactional: maybe\n",
+        "-- Description: d\n",
+        "-- downgrade notes\n",
+        "'",
+        "'a''b'",
+        "'x\n-- DOWN\n'",
+        '"',
+        '"q"',
+        "$$",
+        "$$\n-- DOWN\n$$",
+        "$1",
+        "/*",
+        "*/",
+        "/* c */",
+        "/*\n-- DOWN\n*/",
+        "/* /* */",
+        "#",
+        "# c\n",
+        "#\n-- DOWN\n",
+        "--x\n",
+        "--DOWN\n",
+        "--\n",
+        "---\n",
+        "DELIMITER //\n",
+        "DELIMITER ;\n",
+        "//",
+        "\\",
+        "E'\\''",
+        "`b`",
+        "`\n-- DOWN\n`",
+        "[i]",
+        "[\n-- DOWN\n]",
+        "-",
+        "/",
+        "d",
+        "delimiter",
+        "BEGIN",
+        "END;",
+        "(",
+        ")",
+        ";",
+        "\r\n",
+        "x--1",
+        "'--'",
+        "-- 'quoted\n",
+        "'it''s\n'",
     ]
     real_plain = sql_script._plain_lines
     fast = 0
@@ -816,7 +927,7 @@ def test_shortcut_gives_up_in_linear_time() -> None:
     """The plain-text regex is never exponential, whether it matches or not."""
     import time
 
-    from uno_migrations.sql_lexer import _plain_lines
+    from uno_migrations.files.lexer import _plain_lines
 
     for text in ["-- a'b\n" * 20_000 + '"', "'a' - 'b' / x\n" * 20_000 + "$", "x -- 'c\n'y' -/- \n" * 20_000]:
         started = time.perf_counter()

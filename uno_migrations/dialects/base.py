@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from sqlalchemy import DateTime
 
-from ..aio import await_
-from ..sql_params import bind_parameters
-from ..sql_script import Statement, split_statements
+from ..connections import await_
+from ..files.params import bind_parameters
+from ..files.sql_script import Statement, split_statements
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from sqlalchemy.types import TypeEngine
 
 log = logging.getLogger(__name__)
+
 
 class RunLock(Protocol):
     """A lock held for a whole migration run, in the run's own database session.

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from ..aio import await_
+from ..connections import await_
 from ..errors import LockTimeoutError
 from .base import (
     WAIT_NOTICE,

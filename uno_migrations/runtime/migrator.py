@@ -10,11 +10,9 @@ from typing import TYPE_CHECKING, Union
 
 from sqlalchemy.engine import URL
 
-from . import layout
-from .aio import is_async_connection, is_async_engine
-from .connection import async_url, mask_url
-from .dialects import get_adapter
-from .errors import (
+from ..connections import is_async_connection, is_async_engine
+from ..dialects import get_adapter
+from ..errors import (
     ChecksumMismatchError,
     ConfigurationError,
     DuplicateMigrationError,
@@ -23,13 +21,15 @@ from .errors import (
     IrreversibleMigrationError,
     MigrationError,
 )
-from .migration import Migration, MigrationBase
-from .planning import MigrationPlan, order, plan_migrate, plan_rollback
+from ..files.migration import Migration, MigrationBase
+from ..files.planning import MigrationPlan, order, plan_migrate, plan_rollback
+from ..files.sources import DirectorySource, MigrationSource
+from ..urls import async_url, mask_url
+from . import layout
+from .executor import Steps, resume_point
 from .report import MigrationEvent, MigrationState, Problem, RunReport, planned_run
-from .session import Session, open_session
-from .sources import DirectorySource, MigrationSource
+from .run_session import Session, open_session
 from .status import migration_states, problems
-from .steps import Steps, resume_point
 from .version_table import AppliedMigration, LogEntry, VersionTable, current_actor
 
 if TYPE_CHECKING:

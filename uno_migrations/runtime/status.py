@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from .migration import MigrationBase
-from .planning import MigrationPlan, out_of_order
+from ..files.migration import MigrationBase
+from ..files.planning import MigrationPlan, out_of_order
 from .report import MigrationState, Problem
 from .version_table import AppliedMigration
 

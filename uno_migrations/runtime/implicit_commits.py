@@ -13,12 +13,12 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
+from ..dialects.base import DriverSQL
+from ..errors import ExecutionError
+from ..files.migration import Migration, SQLMigration
 from .context import MigrationContext
 from .cursor_events import add_hook
-from .dialects.base import DriverSQL
-from .errors import ExecutionError
-from .migration import Migration, SQLMigration
-from .session import Session
+from .run_session import Session
 from .version_table import VersionTable
 
 log = logging.getLogger(__name__)

@@ -1,9 +1,9 @@
 """Migrations directories to :class:`MigrationBase` records, without importing anything.
 
 Listing, planning and ``status`` work from what this module reads: file names, SQL headers and
-sections (read by :func:`~uno_migrations.sql_script.parse_script`, as the loader reads them),
+sections (read by :func:`~uno_migrations.files.sql_script.parse_script`, as the loader reads them),
 literal module attributes (read with :mod:`ast` only when a file mentions them) and checksums of
-the bytes. Python modules are imported only by :mod:`uno_migrations.loader`, for the migrations
+the bytes. Python modules are imported only by :mod:`uno_migrations.files.loader`, for the migrations
 that run.
 """
 
@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .errors import ConfigurationError, DuplicateMigrationError, InvalidMigrationError, SQLScriptError
+from ..errors import ConfigurationError, DuplicateMigrationError, InvalidMigrationError, SQLScriptError
 from .migration import MigrationBase
 from .sql_script import SQLScript, parse_script
 
@@ -138,7 +138,7 @@ def sql_fields(migration_id: str, script: SQLScript) -> dict[str, Any]:
     """The :class:`MigrationBase` fields an SQL script's header and sections give.
 
     Discovery and the loader both describe an SQL migration with this, from the same
-    :func:`~uno_migrations.sql_script.parse_script`, so the plan and the run agree.
+    :func:`~uno_migrations.files.sql_script.parse_script`, so the plan and the run agree.
     """
     header = script.header
     return {

@@ -2,7 +2,7 @@
 
 ``uno-migrations [GLOBAL OPTIONS] COMMAND [OPTIONS]``; every global option is also accepted after
 the command, and a value given there wins. Settings come from the options, then the environment,
-then the config file (see :mod:`uno_migrations.config`). Errors print one line, ``error: ...``, on
+then the config file (see :mod:`uno_migrations.cli.config`). Errors print one line, ``error: ...``, on
 stderr and exit 1 (with ``--json``, the document too, with its ``error``); a bad option value is
 click's usage error, exit 2; ``status --exit-code`` exits 3 when something is left to do. A reader
 that closes stdout early (``status | head``) ends the output quietly, not the command.
@@ -12,122 +12,28 @@ The runner and SQLAlchemy are imported inside the commands, not when this module
 
 from __future__ import annotations
 
-import asyncio
-import functools
-import gc
-import logging
-import os
-import time
-from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 
-from . import cli_output as out
-from .cli_options import State, discover_all, global_options, plan_without_database
+from . import output as out
 from .config import Settings
-
-if TYPE_CHECKING:
-    from .migration import Migration
-    from .report import MigrationState, Problem, RunReport
-    from .runner import Migrator
-
-PROG_NAME = "uno-migrations"
-EXIT_ERROR = 1
-EXIT_PENDING = 3
-
-log = logging.getLogger(__name__)
-T = TypeVar("T")
-
-
-class _Program(click.Group):
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(self.commands)  # definition order, not alphabetical
-
-    def make_context(
-        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
-    ) -> click.Context:
-        # NO_COLOR (https://no-color.org): any non-empty value turns colours off, even on a
-        # terminal. The commands' contexts inherit it, and click.echo strips styles from there.
-        if parent is None and os.environ.get("NO_COLOR"):
-            extra["color"] = False
-        return super().make_context(info_name, args, parent, **extra)
-
-
-#: ``--json`` on every command that reports; the documents are described in docs/cli.md.
-json_option = click.option(
-    "--json", "as_json", is_flag=True, help="Print a JSON document (see the docs for its shape)."
+from .options import State, discover_all, plan_without_database
+from .program import (
+    EXIT_ERROR,
+    EXIT_PENDING,
+    RunMode,
+    command,
+    finish,
+    json_option,
+    run_coroutine,
+    run_with_progress,
 )
 
-
-@click.group(cls=_Program, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(package_name="uno-migrations", prog_name=PROG_NAME)
-@global_options
-@click.pass_context
-def program(ctx: click.Context) -> None:
-    """Async database migrations for SQLAlchemy: SQL or Python, on PostgreSQL, MySQL/MariaDB and
-    SQLite.
-
-    Global options may come before or after the command.
-    """
-    ctx.ensure_object(State)
-
-
-def command(
-    name: str, group: click.Group | None = None, **attrs: Any
-) -> Callable[[Callable[..., None]], click.Command]:
-    """A subcommand (of ``group``, default the program) taking the global options, logging set up,
-    and errors turned into one line.
-    """
-
-    def decorate(f: Callable[..., None]) -> click.Command:
-        @functools.wraps(f)
-        def run(**kwargs: Any) -> None:
-            ctx = click.get_current_context()
-            state = ctx.ensure_object(State)
-            state.as_json = bool(kwargs.get("as_json"))
-            state.document = out.document(ctx.command_path.partition(" ")[2], None)
-            with out.LoggingSetup(state.verbose, state.quiet):
-                try:
-                    f(state, **kwargs)
-                except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
-                    raise
-                except BrokenPipeError:  # stdout closed early, outside out.echo: end quietly
-                    out.discard_output()
-                    ctx.exit(0)
-                except Exception as exc:  # every failure becomes "error: ..." and exit 1
-                    if state.as_json:
-                        out.print_json(state.document, out.error_message(exc))
-                    out.error(exc, state.verbose)
-                    ctx.exit(EXIT_ERROR)
-
-        # Global options first in the list click reverses: the command's own come first in --help.
-        own = getattr(run, "__click_params__", [])
-        run.__click_params__ = []  # type: ignore[attr-defined]
-        global_options(run)
-        run.__click_params__.extend(own)  # type: ignore[attr-defined]
-        return (group or program).command(name, **attrs)(run)
-
-    return decorate
-
-
-def _run(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run a command's coroutine with what is alive before it frozen for the garbage collector.
-
-    What is alive now (the modules imported, SQLAlchemy's above all: some 50,000 objects) stays
-    alive through the run; frozen, the collector does not walk it again on each full collection,
-    which a run of thousands of migrations or a data migration of a million rows triggers dozens
-    of times. Unfrozen afterwards, so a process that calls the CLI in-process is left as it was;
-    a process that froze objects itself is left alone.
-    """
-    if gc.get_freeze_count():
-        return asyncio.run(coroutine)
-    gc.freeze()
-    try:
-        return asyncio.run(coroutine)
-    finally:
-        gc.unfreeze()
+if TYPE_CHECKING:
+    from ..files.migration import Migration
+    from ..runtime.report import MigrationState, Problem
 
 
 # -- create ------------------------------------------------------------------------------------
@@ -174,8 +80,8 @@ def create(
     --autogenerate, they hold the Alembic operations that take the database to --metadata and
     back; when there is no difference, nothing is written.
     """
-    from .errors import MigrationError
-    from .templates import create_migration_file, next_version, slugify
+    from ..errors import MigrationError
+    from ..files.templates import create_migration_file, next_version, slugify
 
     settings = state.settings()
     if not slugify(name):
@@ -184,13 +90,13 @@ def create(
             ctx=click.get_current_context(),
         )
     if autogenerate or metadata:
-        from .cli_alembic import check_autogenerate
+        from .alembic import check_autogenerate
 
         check_autogenerate(autogenerate, metadata, kind)
     dependencies = _resolve_existing(settings, depends_on)
     version = next_version(settings.directories)
     if metadata:
-        from .cli_alembic import autogenerate_file
+        from .alembic import autogenerate_file
 
         generated = autogenerate_file(settings, name, metadata, dependencies, version)
         if generated is None:
@@ -208,7 +114,7 @@ def create(
 def _resolve_existing(settings: Settings, references: Sequence[str]) -> list[str]:
     if not references:
         return []
-    from .planning import resolve_reference
+    from ..files.planning import resolve_reference
 
     ids = sorted(str(m.id) for m in discover_all(settings))
     return list(dict.fromkeys(resolve_reference(ref, ids) for ref in references))
@@ -243,7 +149,7 @@ def migrate(
         RunMode("up", fake, dry_run),
         lambda m: m.migrate(target=target, steps=steps, fake=fake, dry_run=dry_run, resume=resume),
     )
-    _finish(state, report, fake, ms)
+    finish(state, report, fake, ms)
 
 
 @command("rollback", short_help="Revert applied migrations, newest first.")
@@ -278,89 +184,7 @@ def rollback(
         RunMode("down", fake, dry_run, writes=False),
         lambda m: m.rollback(steps=steps, target=target, all=everything, fake=fake, dry_run=dry_run),
     )
-    _finish(state, report, fake, ms)
-
-
-@dataclass(frozen=True)
-class RunMode:
-    """How a run goes: its direction, ``--fake``, ``--dry-run``, and whether it may create the
-    database (a dry run never does)."""
-
-    direction: str
-    fake: bool = False
-    dry_run: bool = False
-    writes: bool = True
-
-
-def run_with_progress(
-    state: State, mode: RunMode, call: Callable[[Migrator], Coroutine[Any, Any, T]]
-) -> tuple[T, int]:
-    """Run ``call`` on a migrator that prints each migration as it goes; the result and its ms.
-
-    When it fails, what was done before is kept in the ``--json`` document.
-    """
-    printer = out.RunPrinter(
-        mode.direction, mode.fake, quiet=state.quiet or state.as_json, verbose=state.verbose > 0
-    )
-    migrator = state.migrator(state.settings(), printer, writes=mode.writes and not mode.dry_run)
-
-    async def run() -> T:
-        ticker = asyncio.ensure_future(printer.keep_ticking()) if printer.tty and not printer.quiet else None
-        try:
-            return await call(migrator)
-        finally:
-            if ticker is not None:
-                ticker.cancel()
-
-    started = time.perf_counter()
-    try:
-        result = _run(run())
-    except Exception:
-        done = _done_before_failure(migrator, printer, mode)
-        state.document.update(out.run_fields(done, mode.fake, _ms(started), printer.failed))
-        raise
-    finally:
-        printer.close()
-    return result, _ms(started)
-
-
-def _ms(started: float) -> int:
-    return int((time.perf_counter() - started) * 1000)
-
-
-def _done_before_failure(migrator: Migrator, printer: out.RunPrinter, mode: RunMode) -> RunReport:
-    """What a failed run did before it failed, from the printer's events."""
-    from .report import MigrationRun, RunReport
-
-    names: dict[str, tuple[str, str]] = {}
-    if printer.finished:
-        names = {str(m.id): (m.name, m.kind) for m in migrator.plan().migrations}
-    action = {("up", False): "apply", ("up", True): "mark", ("down", False): "revert"}.get(
-        (mode.direction, mode.fake), "unmark"
-    )
-    runs = [
-        MigrationRun(
-            event.migration_id,
-            names.get(event.migration_id, (event.migration_id, ""))[0],
-            mode.direction,
-            action,
-            event.execution_ms or 0,
-            kind=names.get(event.migration_id, ("", ""))[1],
-        )
-        for event in printer.finished
-    ]
-    return RunReport(mode.direction, mode.dry_run, runs, list(printer.skipped))
-
-
-def _finish(state: State, report: RunReport, fake: bool, ms: int) -> None:
-    if state.as_json:
-        out.print_json({**state.document, **out.run_fields(report, fake, ms)})
-    elif state.quiet:
-        return
-    elif report.dry_run:
-        out.dry_run(report)
-    else:
-        out.run_summary(report, fake, ms)
+    finish(state, report, fake, ms)
 
 
 # -- status, info, history ---------------------------------------------------------------------
@@ -374,7 +198,7 @@ def _finish(state: State, report: RunReport, fake: bool, ms: int) -> None:
 def status(state: State, as_json: bool, exit_code: bool) -> None:
     """Every migration: applied, pending (maybe out of order), failed, modified or missing."""
     migrator = state.migrator(state.settings())
-    states = _run(migrator.status())
+    states = run_coroutine(migrator.status())
     if as_json:
         out.print_json({**state.document, **out.status_fields(states)})
     elif not state.quiet:
@@ -404,7 +228,7 @@ def info(state: State, migration_id: str | None, as_json: bool) -> None:
     assert base is not None
     loaded: Migration | None = None
     if base.kind != "alembic":  # loaded as migrate would: a file that does not load is an error
-        from .loader import load_migration
+        from ..files.loader import load_migration
 
         loaded = load_migration(base, dialect)
     if as_json:
@@ -418,7 +242,7 @@ def info(state: State, migration_id: str | None, as_json: bool) -> None:
 def history(state: State, as_json: bool) -> None:
     """The log of every apply, revert, mark, unmark, repair and failure, oldest first."""
     migrator = state.migrator(state.settings())
-    entries = _run(migrator.history())
+    entries = run_coroutine(migrator.history())
     if as_json:
         out.print_json({**state.document, **out.history_fields(entries)})
     elif not state.quiet:
@@ -437,7 +261,7 @@ def verify(state: State, as_json: bool) -> None:
     async def run() -> tuple[list[Problem], list[MigrationState]]:
         return await migrator.verify(), await migrator.status()
 
-    found, states = _run(run())
+    found, states = run_coroutine(run())
     count = len(migrator.plan())
     applied = sum(s.status == "applied" for s in states)
     pending = sum(s.status == "pending" for s in states)
@@ -470,7 +294,7 @@ def repair(state: State, ids: Sequence[str], as_json: bool) -> None:
         before = {s.id: s.status for s in await migrator.status()}
         return before, await migrator.repair(list(ids) if ids else None)
 
-    before, repaired = _run(run())
+    before, repaired = run_coroutine(run())
     if as_json:
         done = [{"id": mid, "status": before.get(mid)} for mid in repaired]
         out.print_json({**state.document, "repaired": done})
@@ -482,16 +306,3 @@ def repair(state: State, ids: Sequence[str], as_json: bool) -> None:
             state.echo(f"Forgot the failed attempt of {migration_id}")
         else:
             state.echo(f"Recorded the new checksum of {migration_id}")
-
-
-# The `alembic` command group lives in its own module; importing it registers it.
-from . import cli_alembic  # noqa: E402, F401
-
-
-def main(args: Sequence[str] | None = None) -> None:
-    """The console script ``uno-migrations``."""
-    program.main(args=args, prog_name=PROG_NAME)
-
-
-if __name__ == "__main__":
-    main()

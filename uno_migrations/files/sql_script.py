@@ -18,8 +18,8 @@ import logging
 import re
 from dataclasses import dataclass
 
-from .errors import SQLScriptError
-from .sql_lexer import (
+from ..errors import SQLScriptError
+from .lexer import (
     _COMMENT,
     _DELIM,
     _DIRECTIVE,

@@ -1,4 +1,4 @@
-"""The SQL lexer under :mod:`uno_migrations.sql_script`: one pass, dialect-aware tokens.
+"""The SQL lexer under :mod:`uno_migrations.files.sql_script`: one pass, dialect-aware tokens.
 
 It knows each dialect's string literals, quoted identifiers, comments and dollar-quoted bodies,
 and jumps over quoted parts with ``str.find`` and anchored regex matches, so the work is linear
@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from .errors import SQLScriptError
+from ..errors import SQLScriptError
 
 # Token kinds. The order matters: everything up to _DIRECTIVE is "quiet" (not part of any
 # statement), so significance is a single integer comparison in the hot loops.

@@ -13,8 +13,8 @@ import sys
 from dataclasses import replace
 from types import ModuleType
 
+from ..errors import InvalidMigrationError, SQLScriptError
 from .discovery import checksum, sql_fields
-from .errors import InvalidMigrationError, SQLScriptError
 from .migration import FunctionMigration, Migration, MigrationBase, SQLMigration
 from .sql_script import is_blank, parse_script, split_statements
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .migration import Migration, SQLMigration
+from ..files.migration import Migration, SQLMigration
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy.engine import URL
 
-from .aio import is_async_connection
-from .connection import create_engine, mask_secrets, mask_url
-from .dialects import DialectAdapter, driver_message, get_adapter
-from .dialects.base import DriverSQL, OnWait, RunLock
-from .errors import ConfigurationError, DatabaseConnectionError, LockLostError
+from ..connections import is_async_connection
+from ..dialects import DialectAdapter, driver_message, get_adapter
+from ..dialects.base import DriverSQL, OnWait, RunLock
+from ..errors import ConfigurationError, DatabaseConnectionError, LockLostError
+from ..urls import create_engine, mask_secrets, mask_url
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine

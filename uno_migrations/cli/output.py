@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from .migration import Migration, MigrationBase
-    from .report import MigrationEvent, MigrationState, Problem, RunReport
-    from .version_table import LogEntry
+    from ..files.migration import Migration, MigrationBase
+    from ..runtime.report import MigrationEvent, MigrationState, Problem, RunReport
+    from ..runtime.version_table import LogEntry
 
 _log = logging.getLogger("uno_migrations.cli")
 
@@ -437,7 +437,7 @@ def info_detail(base: MigrationBase, loaded: Migration | None, dialect: str) -> 
 
 def _sections(loaded: Migration | None) -> list[tuple[str, list[tuple[int, str]] | None]] | None:
     """("Up", [(line, sql)...]) and ("Down", ... or None) of an SQL migration; else None."""
-    from .migration import SQLMigration
+    from ..files.migration import SQLMigration
 
     if not isinstance(loaded, SQLMigration):
         return None
@@ -581,8 +581,8 @@ def verify_fields(
 
 def error_message(exc: BaseException) -> str:
     """What ``error: ...`` says about ``exc``: one line, passwords masked."""
-    from .connection import mask_secrets
-    from .errors import MigrationError
+    from ..errors import MigrationError
+    from ..urls import mask_secrets
 
     message = str(exc) if isinstance(exc, MigrationError) else f"{type(exc).__name__}: {exc}"
     return one_line(mask_secrets(message) if message.strip() else type(exc).__name__)
@@ -590,7 +590,7 @@ def error_message(exc: BaseException) -> str:
 
 def error(exc: BaseException, verbose: int) -> None:
     """``error: <message>`` on stderr, on one line; with ``-v`` the traceback first."""
-    from .connection import mask_secrets
+    from ..urls import mask_secrets
 
     if verbose:
         trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
@@ -611,7 +611,7 @@ class MaskingFilter(logging.Filter):
     """Hides URL passwords in every record a handler emits: message, arguments and traceback."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from .connection import mask_secrets
+        from ..urls import mask_secrets
 
         record.msg = mask_secrets(record.getMessage())
         record.args = None

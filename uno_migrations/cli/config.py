@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigurationError
+from ..errors import ConfigurationError
 
 # tomllib is in the standard library from 3.11; tomli is the same parser for 3.10. Imported by
 # name so that type checking for 3.10 does not need tomli installed.

@@ -15,19 +15,19 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Connection, CursorResult, Row, result_tuple
 from sqlalchemy.exc import DBAPIError, ResourceClosedError
 
-from .aio import async_connection
-from .connection import mask_secrets
-from .dialects.base import driver_message
-from .errors import ExecutionError, MigrationError, ParameterError
-from .sql_params import check_values
+from ..connections import async_connection
+from ..dialects.base import driver_message
+from ..errors import ExecutionError, MigrationError, ParameterError
+from ..files.params import check_values
+from ..urls import mask_secrets
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
-    from .dialects import DialectAdapter
-    from .dialects.base import RowStream
-    from .migration import Migration
-    from .sql_script import Statement
+    from ..dialects import DialectAdapter
+    from ..dialects.base import RowStream
+    from ..files.migration import Migration
+    from ..files.sql_script import Statement
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

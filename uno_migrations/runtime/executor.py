@@ -15,14 +15,14 @@ from collections.abc import Callable
 
 from sqlalchemy.exc import DBAPIError
 
-from .attempts import Attempts
-from .connection import mask_secrets
+from ..dialects.base import DriverSQL, ScriptError, driver_message, walk_causes
+from ..errors import ExecutionError, LockLostError, LockTimeoutError, MigrationError
+from ..files.migration import Migration, SQLMigration
+from ..urls import mask_secrets
 from .context import MigrationContext, execution_error
-from .dialects.base import DriverSQL, ScriptError, driver_message, walk_causes
-from .errors import ExecutionError, LockLostError, LockTimeoutError, MigrationError
-from .migration import Migration, SQLMigration
+from .implicit_commits import Attempts
 from .report import MigrationRun
-from .session import Session
+from .run_session import Session
 from .version_table import AppliedMigration, VersionTable
 
 Emit = Callable[..., None]

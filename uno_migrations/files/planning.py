@@ -11,7 +11,7 @@ import heapq
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .errors import (
+from ..errors import (
     DependencyCycleError,
     MigrationError,
     PlanningError,

@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy.engine import Row
 
-from .errors import ParameterError
-from .sql_lexer import _PARAM, _WORD, _dialect, _tokens
+from ..errors import ParameterError
+from .lexer import _PARAM, _WORD, _dialect, _tokens
 
 __all__ = ["bind_parameters", "check_values"]
 

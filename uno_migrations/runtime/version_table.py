@@ -31,12 +31,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.schema import CreateSchema
 
+from ..dialects import DialectAdapter, get_adapter, portable_timestamp
+from ..dialects.base import DriverSQL, Script
+from ..errors import ConfigurationError
+from ..files.migration import MigrationBase
 from . import layout
 from .compiled import DriverStatement
-from .dialects import DialectAdapter, get_adapter, portable_timestamp
-from .dialects.base import DriverSQL, Script
-from .errors import ConfigurationError
-from .migration import MigrationBase
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
@@ -190,6 +190,7 @@ class VersionTable:
 
     async def alembic_manages(self, connection: AsyncConnection) -> bool:
         """Whether Alembic's version table is in this table's schema (asked on a first run)."""
+
         def has_it(sync: Any) -> bool:
             return bool(inspect(sync).has_table("alembic_version", schema=self.schema))
 

@@ -8,6 +8,7 @@ the other migration sources.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 from collections.abc import Callable
@@ -17,17 +18,17 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 from click.core import ParameterSource
 
-from .cli_output import echo
 from .config import Settings, load_settings, parse_seconds
+from .output import echo
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
-    from .migration import MigrationBase
-    from .planning import MigrationPlan
-    from .report import MigrationEvent
-    from .runner import Migrator
-    from .sources import MigrationSource
+    from ..files.migration import MigrationBase
+    from ..files.planning import MigrationPlan
+    from ..files.sources import MigrationSource
+    from ..runtime.migrator import Migrator
+    from ..runtime.report import MigrationEvent
 
 log = logging.getLogger("uno_migrations.cli")
 T = TypeVar("T")
@@ -75,8 +76,8 @@ class State:
         not exist is not created: the command sees an empty database (nothing applied)."""
         from sqlalchemy.engine import URL
 
-        from .connection import async_url, mask_url
-        from .runner import Migrator
+        from ..runtime.migrator import Migrator
+        from ..urls import async_url, mask_url
 
         given = settings.require_url()
         url = async_url(given)
@@ -225,10 +226,10 @@ def global_options(f: Callable[..., T]) -> Callable[..., T]:
 def plan_without_database(settings: Settings) -> tuple[MigrationPlan, str | None, str | None]:
     """The plan without a database, its engine and the database as shown (masked); with a URL,
     its engine picks SQL engine variants."""
-    from .planning import order
+    from ..files.planning import order
 
     if settings.database_url:
-        from .runner import Migrator
+        from ..runtime.migrator import Migrator
 
         migrator = Migrator(settings.database_url, directories(settings), sources=alembic_sources(settings))
         return migrator.plan(), migrator.dialect, migrator.url
@@ -246,7 +247,7 @@ def directories(settings: Settings) -> tuple[str, ...]:
 
 
 def discover_all(settings: Settings) -> list[MigrationBase]:
-    from .sources import DirectorySource
+    from ..files.sources import DirectorySource
 
     sources = [DirectorySource(directories(settings)), *alembic_sources(settings)]
     return [base for source in sources for base in source.discover(None)]
@@ -256,6 +257,17 @@ def alembic_sources(settings: Settings) -> list[MigrationSource]:
     """The Alembic versions directories as a source, when any are given."""
     if not settings.alembic_directories:
         return []
-    from .cli_alembic import sources
+    require_alembic("--alembic-directory")
+    from alembic_compat import AlembicSource
 
-    return sources(settings)
+    return [AlembicSource(settings.alembic_directories)]
+
+
+def require_alembic(feature: str) -> None:
+    """Stop with one line when the ``alembic`` extra, which ``feature`` needs, is not installed."""
+    from ..errors import ConfigurationError
+
+    if importlib.util.find_spec("alembic") is None:
+        raise ConfigurationError(
+            f"{feature} needs Alembic, which is not installed: pip install 'uno-migrations[alembic]'"
+        )

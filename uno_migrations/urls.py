@@ -11,7 +11,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import NullPool
 
-from . import aio
+from . import connections
 from .errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -180,7 +180,7 @@ def create_engine(url: str | URL) -> AsyncEngine:
     parsed = async_url(url)
     parsed, settings = _server_settings(parsed)
     connect_args = {"server_settings": settings} if settings else {}
-    return aio.create(create_sync_engine(parsed, poolclass=NullPool, connect_args=connect_args))
+    return connections.create(create_sync_engine(parsed, poolclass=NullPool, connect_args=connect_args))
 
 
 _OPTION = re.compile(r"(?:-c\s*|--)([A-Za-z_][\w.]*)=((?:\\.|[^\s\\])*)")

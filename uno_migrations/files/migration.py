@@ -1,0 +1,203 @@
+"""Migrations: the metadata every kind shares, and the three runnable kinds.
+
+A :class:`MigrationBase` is what discovery knows about a file without importing it. A
+:class:`Migration` is something that can run: a user's class-based migration, a module of
+``up``/``down`` functions (:class:`FunctionMigration`), or an SQL script (:class:`SQLMigration`).
+"""
+
+from __future__ import annotations
+
+import enum
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..runtime.context import MigrationContext
+    from .sql_script import Statement
+
+
+class MigrationStatus(str, enum.Enum):
+    """Where a migration stands in a database."""
+
+    PENDING = "pending"
+    APPLIED = "applied"
+    FAILED = "failed"
+    REVERTED = "reverted"
+
+
+@dataclass
+class MigrationBase:
+    """What is known about a migration without running it.
+
+    ``kind`` is ``"python"`` (functions), ``"class"``, ``"sql"``, or ``"alembic"`` for an Alembic
+    revision (from :mod:`alembic_compat`); ``path`` the file that will run
+    (for an SQL engine variant, the variant). ``transactional`` False runs the migration outside
+    a transaction. ``reversible`` tells whether it has a down step. ``problem``, when set, is why
+    discovery found the file unusable (an SQL script that does not parse): loading it fails.
+    """
+
+    id: str | None = None
+    name: str = ""
+    description: str = ""
+    dependencies: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    version: int | None = None
+    checksum: str = ""
+    kind: str = "class"
+    path: str | None = None
+    transactional: bool = True
+    reversible: bool = True
+    custom_checksum: bool = False
+    problem: str | None = None
+
+
+def create_migration(
+    name: str,
+    description: str = "",
+    dependencies: Sequence[str] | None = None,
+    tags: Sequence[str] | None = None,
+    version: int | None = None,
+    id: str | None = None,  # noqa: A002 - the seed's keyword
+) -> MigrationBase:
+    """Describe a class-based migration; its id and version come from its file name.
+
+    >>> base = create_migration("Add roles", dependencies=["1616721123_create_users_table"])
+    >>> base.dependencies
+    ['1616721123_create_users_table']
+    """
+    return MigrationBase(
+        id=id,
+        name=name,
+        description=description,
+        dependencies=list(dependencies or ()),
+        tags=list(tags or ()),
+        version=version,
+    )
+
+
+class Migration:
+    """Base class of class-based migrations; subclass it and implement ``apply``/``revert``.
+
+    >>> class AddRoles(Migration):
+    ...     def __init__(self):
+    ...         super().__init__(create_migration("Add roles"))
+    ...     async def apply(self, context):
+    ...         await context.execute_sql("CREATE TABLE roles (id INTEGER PRIMARY KEY)")
+    ...     async def revert(self, context):
+    ...         await context.execute_sql("DROP TABLE roles")
+    """
+
+    #: Set to False on a subclass to run it outside a transaction.
+    transactional: bool = True
+
+    def __init__(self, base: MigrationBase) -> None:
+        self.base = base
+
+    @property
+    def id(self) -> str:
+        if self.base.id is None:
+            raise ValueError("migration has no id yet; it is given by the file name")
+        return self.base.id
+
+    @property
+    def name(self) -> str:
+        return self.base.name
+
+    @property
+    def description(self) -> str:
+        return self.base.description
+
+    @property
+    def dependencies(self) -> list[str]:
+        return self.base.dependencies
+
+    @property
+    def reversible(self) -> bool:
+        return type(self).revert is not Migration.revert
+
+    async def apply(self, context: MigrationContext) -> None:
+        """Apply the migration."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement apply()")
+
+    async def revert(self, context: MigrationContext) -> None:
+        """Revert the migration; not overriding it makes the migration irreversible."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement revert()")
+
+    def get_checksum(self) -> str:
+        """The checksum recorded when applied; by default the file's, computed by discovery."""
+        return self.base.checksum
+
+    def _sync_apply(self, context: MigrationContext) -> Callable[[Any], None] | None:
+        """``apply`` as a synchronous function of a SQLAlchemy ``Connection``, where the migration
+        has that form (Alembic revisions): an adapter that runs a migration whole on the driver's
+        own thread (SQLite) can then run it there with its bookkeeping, in one trip. None
+        otherwise."""
+        return None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.base.id}>"
+
+
+Step = Callable[..., Any]
+
+
+async def _call(step: Step, context: MigrationContext) -> None:
+    result = step(context)
+    if inspect.isawaitable(result):
+        await result
+
+
+class FunctionMigration(Migration):
+    """A module with ``up(context)`` and optionally ``down(context)`` (sync or async)."""
+
+    def __init__(self, base: MigrationBase, up: Step, down: Step | None) -> None:
+        super().__init__(base)
+        self._up = up
+        self._down = down
+
+    @property
+    def reversible(self) -> bool:
+        return self._down is not None
+
+    async def apply(self, context: MigrationContext) -> None:
+        await _call(self._up, context)
+
+    async def revert(self, context: MigrationContext) -> None:
+        if self._down is None:
+            raise NotImplementedError(f"migration {self.base.id} has no down step")
+        await _call(self._down, context)
+
+
+class SQLMigration(Migration):
+    """An SQL script, already split into the statements of each direction."""
+
+    def __init__(
+        self,
+        base: MigrationBase,
+        up: Sequence[Statement],
+        down: Sequence[Statement] | None,
+        line_offsets: tuple[int, int | None] = (1, None),
+    ) -> None:
+        super().__init__(base)
+        self.up_statements = list(up)
+        self.down_statements = None if down is None else list(down)
+        self.line_offsets = line_offsets
+
+    @property
+    def reversible(self) -> bool:
+        return self.down_statements is not None
+
+    async def apply(self, context: MigrationContext) -> None:
+        await context.run_statements(
+            self.up_statements, start=context.resume_from, first_line=self.line_offsets[0]
+        )
+
+    async def revert(self, context: MigrationContext) -> None:
+        if self.down_statements is None:
+            raise NotImplementedError(f"migration {self.base.id} has no down section")
+        await context.run_statements(self.down_statements, first_line=self.line_offsets[1] or 1)
+
+
+MigrationStep = Callable[["MigrationContext"], Awaitable[None]]
