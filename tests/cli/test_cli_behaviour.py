@@ -23,7 +23,7 @@ from conftest import TestDatabase
 
 from uno_migrations.cli import program
 from uno_migrations.cli.config import ENV_CONFIG
-from uno_migrations.cli.output import RunPrinter
+from uno_migrations.cli.progress import RunPrinter
 from uno_migrations.runtime.report import MigrationEvent
 
 MakeDir = Callable[..., Path]

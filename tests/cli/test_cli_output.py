@@ -12,7 +12,7 @@ import pytest
 from cli_support import SIMPLE_IDS, SIMPLE_MIGRATIONS, Cli, only, version_rows
 from conftest import TestDatabase
 
-from uno_migrations.cli.output import LoggingSetup, RunPrinter
+from uno_migrations.cli.progress import LoggingSetup, RunPrinter
 from uno_migrations.runtime.report import MigrationEvent
 
 UNREACHABLE = "postgresql://postgres:s3cr3t@127.0.0.1:1/nope"

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import click
 
 from . import output as out
+from . import reports
 from .config import Settings
 from .options import State, discover_all, plan_without_database
 from .program import (
@@ -200,9 +201,9 @@ def status(state: State, as_json: bool, exit_code: bool) -> None:
     migrator = state.migrator(state.settings())
     states = run_coroutine(migrator.status())
     if as_json:
-        out.print_json({**state.document, **out.status_fields(states)})
+        out.print_json({**state.document, **reports.status_fields(states)})
     elif not state.quiet:
-        out.status_table(state.url or "", states, state.missing_database)
+        reports.status_table(state.url or "", states, state.missing_database)
     if exit_code and any(s.status in ("pending", "failed", "modified", "missing", "invalid") for s in states):
         click.get_current_context().exit(EXIT_PENDING)
 
@@ -220,9 +221,9 @@ def info(state: State, migration_id: str | None, as_json: bool) -> None:
     if migration_id is None:
         if as_json:
             every = [(m, None) for m in plan.migrations]
-            out.print_json({**state.document, **out.info_fields(every, dialect)})
+            out.print_json({**state.document, **reports.info_fields(every, dialect)})
         elif not state.quiet:
-            out.info_table(plan.migrations)
+            reports.info_table(plan.migrations)
         return
     base = plan.get(plan.resolve(migration_id))
     assert base is not None
@@ -232,9 +233,9 @@ def info(state: State, migration_id: str | None, as_json: bool) -> None:
 
         loaded = load_migration(base, dialect)
     if as_json:
-        out.print_json({**state.document, **out.info_fields([(base, loaded)], dialect)})
+        out.print_json({**state.document, **reports.info_fields([(base, loaded)], dialect)})
     elif not state.quiet:
-        out.info_detail(base, loaded, dialect)
+        reports.info_detail(base, loaded, dialect)
 
 
 @command("history", short_help="Show what happened, oldest first.")
@@ -244,9 +245,9 @@ def history(state: State, as_json: bool) -> None:
     migrator = state.migrator(state.settings())
     entries = run_coroutine(migrator.history())
     if as_json:
-        out.print_json({**state.document, **out.history_fields(entries)})
+        out.print_json({**state.document, **reports.history_fields(entries)})
     elif not state.quiet:
-        out.history_table(state.url or "", entries)
+        reports.history_table(state.url or "", entries)
 
 
 # -- verify and repair -------------------------------------------------------------------------
@@ -265,10 +266,10 @@ def verify(state: State, as_json: bool) -> None:
     count = len(migrator.plan())
     applied = sum(s.status == "applied" for s in states)
     pending = sum(s.status == "pending" for s in states)
-    state.document.update(out.verify_fields(count, found, applied, pending))
+    state.document.update(reports.verify_fields(count, found, applied, pending))
     if found:
         if not state.quiet and not as_json:
-            out.problems(found)
+            reports.problems(found)
         message = f"verify found {out.plural(len(found), 'problem')}"
         if as_json:
             out.print_json(state.document, message)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from . import output as out
+from . import progress, reports
 from .options import State, global_options
 
 if TYPE_CHECKING:
@@ -79,8 +80,8 @@ def command(
             ctx = click.get_current_context()
             state = ctx.ensure_object(State)
             state.as_json = bool(kwargs.get("as_json"))
-            state.document = out.document(ctx.command_path.partition(" ")[2], None)
-            with out.LoggingSetup(state.verbose, state.quiet):
+            state.document = reports.document(ctx.command_path.partition(" ")[2], None)
+            with progress.LoggingSetup(state.verbose, state.quiet):
                 try:
                     f(state, **kwargs)
                 except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
@@ -140,7 +141,7 @@ def run_with_progress(
 
     When it fails, what was done before is kept in the ``--json`` document.
     """
-    printer = out.RunPrinter(
+    printer = progress.RunPrinter(
         mode.direction, mode.fake, quiet=state.quiet or state.as_json, verbose=state.verbose > 0
     )
     migrator = state.migrator(state.settings(), printer, writes=mode.writes and not mode.dry_run)
@@ -158,7 +159,7 @@ def run_with_progress(
         result = run_coroutine(run())
     except Exception:
         done = _done_before_failure(migrator, printer, mode)
-        state.document.update(out.run_fields(done, mode.fake, _ms(started), printer.failed))
+        state.document.update(reports.run_fields(done, mode.fake, _ms(started), printer.failed))
         raise
     finally:
         printer.close()
@@ -169,7 +170,7 @@ def _ms(started: float) -> int:
     return int((time.perf_counter() - started) * 1000)
 
 
-def _done_before_failure(migrator: Migrator, printer: out.RunPrinter, mode: RunMode) -> RunReport:
+def _done_before_failure(migrator: Migrator, printer: progress.RunPrinter, mode: RunMode) -> RunReport:
     """What a failed run did before it failed, from the printer's events."""
     from ..runtime.report import MigrationRun, RunReport
 
@@ -195,10 +196,10 @@ def _done_before_failure(migrator: Migrator, printer: out.RunPrinter, mode: RunM
 
 def finish(state: State, report: RunReport, fake: bool, ms: int) -> None:
     if state.as_json:
-        out.print_json({**state.document, **out.run_fields(report, fake, ms)})
+        out.print_json({**state.document, **reports.run_fields(report, fake, ms)})
     elif state.quiet:
         return
     elif report.dry_run:
-        out.dry_run(report)
+        progress.dry_run(report)
     else:
-        out.run_summary(report, fake, ms)
+        progress.run_summary(report, fake, ms)
