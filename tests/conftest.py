@@ -3,6 +3,10 @@
 Every test that takes ``db`` gets a database of its own, created for it and dropped after. An
 engine that cannot be reached is skipped with the reason, unless UNO_TEST_REQUIRE_ENGINES names
 it: then the test errors.
+
+``unopg`` is a third-party engine (tests/dialects/plugin_site: PostgreSQL under another name,
+registered by entry points only), run only when UNO_TEST_ENGINES names it: its directory is then
+put on sys.path, and its ``db`` is a PostgreSQL database opened as ``unopg+asyncpg://``.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sys
 import textwrap
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -30,6 +35,11 @@ DEFAULT_URLS = {
 }
 SELECTED = {e.strip() for e in os.environ.get("UNO_TEST_ENGINES", ",".join(ENGINES)).split(",") if e.strip()}
 REQUIRED = {e.strip() for e in os.environ.get("UNO_TEST_REQUIRE_ENGINES", "").split(",") if e.strip()}
+#: Engines of installed packages, on the server of a built-in one; never in the default set.
+PLUGIN_ENGINES = {"unopg": "postgresql"}
+PLUGIN_SITE = Path(__file__).parent / "dialects" / "plugin_site"
+if SELECTED & set(PLUGIN_ENGINES):
+    sys.path.insert(0, str(PLUGIN_SITE))  # before anything reads the entry points
 _reachable: dict[str, str | None] = {}
 
 
@@ -59,6 +69,7 @@ def _engines_of(item: pytest.Item) -> set[str]:
 
 
 def server_url(engine: str) -> str:
+    engine = PLUGIN_ENGINES.get(engine, engine)
     return os.environ.get(f"UNO_TEST_{engine.upper()}_URL", DEFAULT_URLS[engine])
 
 
@@ -145,6 +156,7 @@ async def _create_database(dialect: str, tmp_path: Path) -> tuple[str, Callable[
         return f"sqlite+aiosqlite:///{path}", drop_file
     name = f"uno_test_{uuid.uuid4().hex[:12]}"
     server = make_url(server_url(dialect))
+    plugin, dialect = dialect, PLUGIN_ENGINES.get(dialect, dialect)
     admin = create_async_engine(server, poolclass=NullPool, isolation_level="AUTOCOMMIT")
     quote = '"' if dialect == "postgresql" else "`"
     async with admin.connect() as connection:
@@ -158,12 +170,16 @@ async def _create_database(dialect: str, tmp_path: Path) -> tuple[str, Callable[
                 await connection.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
         await admin.dispose()
 
-    return server.set(database=name).render_as_string(hide_password=False), drop
+    url = server.set(database=name)
+    if plugin != dialect:
+        url = url.set(drivername=f"{plugin}+{url.get_driver_name()}")
+    return url.render_as_string(hide_password=False), drop
 
 
-@pytest.fixture(params=ENGINES)
+@pytest.fixture(params=(*ENGINES, *(e for e in PLUGIN_ENGINES if e in SELECTED)))
 def engine_name(request: pytest.FixtureRequest) -> str:
-    """Parametrises a test over the three engines, skipping (or failing) unreachable ones."""
+    """Parametrises a test over the three engines (and a plugin engine UNO_TEST_ENGINES names),
+    skipping (or failing) unreachable ones."""
     name: str = request.param
     require_engine(name)
     return name

@@ -12,22 +12,13 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import NullPool
 
 from . import connections
+from .dialects import URLParameterError, adapters, find_adapter
 from .errors import ConfigurationError
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
-#: backend name -> (async driver, the backend name SQLAlchemy should see)
-ASYNC_DRIVERS = {
-    "postgresql": ("asyncpg", "postgresql"),
-    "postgres": ("asyncpg", "postgresql"),
-    "mysql": ("aiomysql", "mysql"),
-    # MariaDB speaks MySQL's protocol; using the mysql dialect keeps dialect.name == "mysql",
-    # the one name migrations branch on for both servers.
-    "mariadb": ("aiomysql", "mysql"),
-    "sqlite": ("aiosqlite", "sqlite"),
-}
-_SYNC_DRIVERS = {"psycopg2", "psycopg", "pg8000", "pymysql", "mysqldb", "mysqlconnector", "pysqlite"}
+    from .dialects import DialectAdapter
 
 #: Where a URL's password begins: ``postgresql+asyncpg://user:`` (the user may be empty).
 _USERINFO_HEAD = re.compile(r"\b[a-z][a-z0-9+.-]*://[^:/@\s]*:", re.I)
@@ -144,58 +135,51 @@ def async_url(url: str | URL) -> URL:
     >>> async_url("postgresql://app@db/app").drivername
     'postgresql+asyncpg'
     """
+    return _resolve(url)[0]
+
+
+def _resolve(url: str | URL) -> tuple[URL, type[DialectAdapter]]:
+    """``url`` with its engine's name and async driver, and the adapter of that engine."""
     try:
         parsed = make_url(url) if isinstance(url, str) else url
     except (ArgumentError, ValueError) as exc:
         raise ConfigurationError(f"malformed database URL: {mask_url(str(url))}") from exc
     backend, _, driver = parsed.drivername.partition("+")
-    known = ASYNC_DRIVERS.get(backend)
-    if known is None:
+    adapter = find_adapter(backend)
+    if adapter is None:
+        *others, last = (f"{name}://" for name in adapters())
         raise ConfigurationError(
-            f"unsupported database {backend!r} in {mask_url(parsed)}; "
-            "use postgresql://, mysql://, mariadb:// or sqlite://"
+            f"unsupported database {backend!r} in {mask_url(parsed)}; use {', '.join(others)} or {last}"
         )
-    async_driver, name = known
-    if driver and driver != async_driver and driver not in _SYNC_DRIVERS:
+    async_driver = adapter.async_driver
+    if driver and driver != async_driver and driver not in adapter.sync_drivers:
         raise ConfigurationError(
             f"unknown driver {driver!r} for {backend}; use {backend}+{async_driver}:// or {backend}://"
         )
-    if name == "sqlite" and (parsed.host or parsed.port or parsed.username or parsed.password):
+    if adapter.database_is_file and (parsed.host or parsed.port or parsed.username or parsed.password):
         # sqlite://app.db reads as a host named app.db: the path needs the third slash.
         raise ConfigurationError(
-            f"invalid SQLite URL {mask_url(str(url))}: write the file's path after three slashes, "
-            "sqlite:///relative.db or sqlite:////absolute.db (sqlite:// alone is a database in memory)"
+            f"invalid {adapter.title} URL {mask_url(str(url))}: write the file's path after three "
+            f"slashes, {backend}:///relative.db or {backend}:////absolute.db ({backend}:// alone is "
+            "a database in memory)"
         )
-    return parsed.set(drivername=f"{name}+{async_driver}")
+    return parsed.set(drivername=f"{adapter.name}+{async_driver}"), adapter
 
 
 def create_engine(url: str | URL) -> AsyncEngine:
     """An engine for one migration run: async driver, no pooling (a run holds few connections).
 
     It is SQLAlchemy's own engine on the async driver, awaited through :mod:`.aio` rather than
-    ``AsyncEngine``, whose module imports SQLAlchemy's ORM. libpq's ``options`` parameter
-    (``?options=-csearch_path%3Dapp``), which psycopg2 users put in their URLs and asyncpg does
-    not take, becomes asyncpg's ``server_settings``.
+    ``AsyncEngine``, whose module imports SQLAlchemy's ORM. What the URL's query holds for
+    another driver is translated by the engine's adapter (``DialectAdapter.connect_args``):
+    libpq's ``options``, which psycopg2 users put in their URLs, becomes asyncpg's
+    ``server_settings``.
     """
-    parsed = async_url(url)
-    parsed, settings = _server_settings(parsed)
-    connect_args = {"server_settings": settings} if settings else {}
-    return connections.create(create_sync_engine(parsed, poolclass=NullPool, connect_args=connect_args))
-
-
-_OPTION = re.compile(r"(?:-c\s*|--)([A-Za-z_][\w.]*)=((?:\\.|[^\s\\])*)")
-
-
-def _server_settings(url: URL) -> tuple[URL, dict[str, str]]:
-    """asyncpg's server settings from libpq's ``options`` (``-c name=value``, ``--name=value``)."""
-    options = url.query.get("options")
-    if url.drivername != "postgresql+asyncpg" or options is None:
-        return url, {}
-    text = " ".join(options) if isinstance(options, tuple) else options
-    settings = {name: re.sub(r"\\(.)", r"\1", value) for name, value in _OPTION.findall(text)}
-    if not settings or _OPTION.sub("", text).strip():
+    parsed, adapter = _resolve(url)
+    try:
+        parsed, connect_args = adapter.connect_args(parsed)
+    except URLParameterError as exc:
         raise ConfigurationError(
-            f"cannot read the options parameter of {mask_url(url)}: give settings as "
-            "-c name=value (options=-csearch_path%3Dapp)"
-        )
-    return url.difference_update_query(["options"]), settings
+            f"cannot read the {exc.parameter} parameter of {mask_url(parsed)}: {exc.remedy}"
+        ) from None
+    return connections.create(create_sync_engine(parsed, poolclass=NullPool, connect_args=connect_args))

@@ -7,15 +7,11 @@ from typing import Any
 
 import pytest
 
-from uno_migrations.errors import ParameterError, SQLScriptError
-from uno_migrations.files.params import bind_parameters
-from uno_migrations.files.sql_script import (
-    SQLHeader,
-    Statement,
-    is_blank,
-    parse_script,
-    split_statements,
-)
+from uno_migrations.dialects import syntax_of
+from uno_migrations.errors import ConfigurationError, ParameterError, SQLScriptError
+from uno_migrations.files.sql_script import SQLHeader, parse_script
+from uno_migrations.sql.params import bind_parameters
+from uno_migrations.sql.splitter import Statement, is_blank, split_statements
 
 SEED = """\
 -- Migration: Create users table
@@ -45,14 +41,14 @@ DROP TABLE IF EXISTS users;
 
 
 def texts(sql: str, dialect: str) -> list[str]:
-    return [statement.text for statement in split_statements(sql, dialect)]
+    return [statement.text for statement in split_statements(sql, syntax_of(dialect))]
 
 
 # --- split_statements ----------------------------------------------------------------------
 
 
 def test_two_simple_statements() -> None:
-    assert split_statements("SELECT 1;\nSELECT 2;\n", "sqlite") == [
+    assert split_statements("SELECT 1;\nSELECT 2;\n", syntax_of("sqlite")) == [
         Statement("SELECT 1", 1),
         Statement("SELECT 2", 2),
     ]
@@ -123,7 +119,7 @@ def test_tagged_dollar_quote_containing_double_dollars() -> None:
 
 
 def test_seed_script_gives_four_statements() -> None:
-    statements = split_statements(parse_script(SEED).up, "postgresql")
+    statements = split_statements(parse_script(SEED).up, syntax_of("postgresql"))
     assert [s.text.split()[0:2] for s in statements] == [
         ["CREATE", "TABLE"],
         ["CREATE", "INDEX"],
@@ -136,7 +132,7 @@ def test_seed_script_gives_four_statements() -> None:
 
 def test_comments_inside_a_statement_are_kept_and_leading_ones_dropped() -> None:
     sql = "-- lead\n/* block */\nSELECT a, -- the a\n  b /* the b */\nFROM t;\n-- trailing only\n"
-    assert split_statements(sql, "postgresql") == [
+    assert split_statements(sql, syntax_of("postgresql")) == [
         Statement("SELECT a, -- the a\n  b /* the b */\nFROM t", 3)
     ]
 
@@ -144,11 +140,11 @@ def test_comments_inside_a_statement_are_kept_and_leading_ones_dropped() -> None
 @pytest.mark.parametrize("dialect", ["postgresql", "mysql", "sqlite"])
 @pytest.mark.parametrize("sql", ["", "  \n\t", ";", "; ;\n;", "-- only\n/* comments */;", "/**/"])
 def test_empty_and_comment_only_statements_are_dropped(dialect: str, sql: str) -> None:
-    assert split_statements(sql, dialect) == []
+    assert split_statements(sql, syntax_of(dialect)) == []
 
 
 def test_trailing_statement_without_semicolon_is_kept() -> None:
-    assert split_statements("SELECT 1;\n\nSELECT 2 -- done", "sqlite") == [
+    assert split_statements("SELECT 1;\n\nSELECT 2 -- done", syntax_of("sqlite")) == [
         Statement("SELECT 1", 1),
         Statement("SELECT 2", 3),
     ]
@@ -156,7 +152,7 @@ def test_trailing_statement_without_semicolon_is_kept() -> None:
 
 def test_statement_lines_count_from_first_code_character() -> None:
     sql = "\n\n-- one\nSELECT\n  1;\n/* two\n*/ SELECT 'a\nb';\n\n\nSELECT 3"
-    assert [s.line for s in split_statements(sql, "postgresql")] == [4, 7, 11]
+    assert [s.line for s in split_statements(sql, syntax_of("postgresql"))] == [4, 7, 11]
 
 
 @pytest.mark.parametrize("dialect", ["sqlite", "mysql"])
@@ -228,7 +224,7 @@ def test_create_without_body_still_splits() -> None:
 
 def test_postgresql_trigger_calling_a_function_splits_normally() -> None:
     sql = "CREATE TRIGGER t BEFORE UPDATE ON a FOR EACH ROW EXECUTE FUNCTION f(); SELECT 1"
-    assert len(split_statements(sql, "postgresql")) == 2
+    assert len(split_statements(sql, syntax_of("postgresql"))) == 2
 
 
 @pytest.mark.parametrize(
@@ -250,7 +246,7 @@ def test_transaction_control_is_dropped_with_a_warning(
     control: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     sql = f"{control};\nCREATE TABLE a (id INT);\n{control} -- again\n;"
-    with caplog.at_level(logging.WARNING, logger="uno_migrations.files.sql_script"):
+    with caplog.at_level(logging.WARNING, logger="uno_migrations.sql.splitter"):
         assert texts(sql, "sqlite") == ["CREATE TABLE a (id INT)"]
     assert len(caplog.records) == 1
     assert "runner manages the transaction" in caplog.records[0].getMessage()
@@ -260,7 +256,7 @@ def test_transaction_control_is_dropped_with_a_warning(
 def test_no_warning_when_nothing_is_dropped(caplog: pytest.LogCaptureFixture) -> None:
     sql = "SELECT 'BEGIN'; SELECT begin_at FROM t; INSERT INTO log VALUES ('COMMIT')"
     with caplog.at_level(logging.WARNING):
-        assert len(split_statements(sql, "postgresql")) == 3
+        assert len(split_statements(sql, syntax_of("postgresql"))) == 3
     assert caplog.records == []
 
 
@@ -281,7 +277,7 @@ def test_no_warning_when_nothing_is_dropped(caplog: pytest.LogCaptureFixture) ->
 )
 def test_unterminated_quote_names_its_line(dialect: str, sql: str, line: int, what: str) -> None:
     with pytest.raises(SQLScriptError, match=f"unterminated .*{what}.* line {line}$"):
-        split_statements(sql, dialect)
+        split_statements(sql, syntax_of(dialect))
 
 
 def test_mysql_delimiter_command() -> None:
@@ -292,7 +288,7 @@ def test_mysql_delimiter_command() -> None:
         "DELIMITER ;\n"
         "SELECT 3;\n"
     )
-    assert split_statements(sql, "mysql") == [
+    assert split_statements(sql, syntax_of("mysql")) == [
         Statement("CREATE PROCEDURE p()\nBEGIN\n  SELECT 1;\n  SELECT 2;\nEND", 2),
         Statement("CREATE PROCEDURE q() SELECT 'a;b'", 7),
         Statement("SELECT 3", 9),
@@ -319,22 +315,22 @@ def test_postgresql_semicolons_inside_parentheses_do_not_split() -> None:
 
 
 def test_crlf_input_splits() -> None:
-    assert split_statements("SELECT 1;\r\n-- c\r\nSELECT 2;\r\n", "postgresql") == [
+    assert split_statements("SELECT 1;\r\n-- c\r\nSELECT 2;\r\n", syntax_of("postgresql")) == [
         Statement("SELECT 1", 1),
         Statement("SELECT 2", 3),
     ]
 
 
 def test_unknown_dialect_is_rejected_and_mariadb_is_mysql() -> None:
-    with pytest.raises(ValueError, match="unknown dialect 'oracle'"):
-        split_statements("SELECT 1", "oracle")
+    with pytest.raises(ConfigurationError, match="unsupported database 'oracle'"):
+        syntax_of("oracle")
     assert texts(r"SELECT 'a\';'; SELECT 2", "mariadb") == [r"SELECT 'a\';'", "SELECT 2"]
 
 
 def test_splitting_is_linear_on_large_input() -> None:
     row = "(1, 'O''Brien; x', E'\\'', \"q\", $$;$$)"
     sql = ("INSERT INTO t VALUES " + ",".join([row] * 20000) + ";\n") * 3
-    statements = split_statements(sql, "postgresql")
+    statements = split_statements(sql, syntax_of("postgresql"))
     assert len(statements) == 3
     assert statements[2].line == 3
 
@@ -457,7 +453,7 @@ def test_dialect_rules_for_mysql_scripts() -> None:
     text = "# don't forget\nSELECT 'it\\'s';\n-- DOWN\nSELECT 2;\n"
     script = parse_script(text, "mysql")
     assert script.down == "SELECT 2;\n"
-    assert split_statements(script.up, "mysql") == [Statement("SELECT 'it\\'s'", 2)]
+    assert split_statements(script.up, syntax_of("mysql")) == [Statement("SELECT 'it\\'s'", 2)]
 
 
 def test_many_separators_fail_fast() -> None:
@@ -554,9 +550,9 @@ def test_seed_statement_lines_map_to_file_lines() -> None:
     file_lines = SEED.splitlines()
     assert script.up_line == 1
     assert script.down_line == 22
-    up = split_statements(script.up, "postgresql")
+    up = split_statements(script.up, syntax_of("postgresql"))
     assert script.down is not None
-    down = split_statements(script.down, "postgresql")
+    down = split_statements(script.down, syntax_of("postgresql"))
     assert down == [Statement("DROP TABLE IF EXISTS users", 2)]
     for statement in up:
         assert file_lines[script.up_line + statement.line - 2].startswith(statement.text[:12])
@@ -567,7 +563,7 @@ def test_marker_line_numbers_for_explicit_up() -> None:
     text = "-- Migration: x\n\n-- migrate:up\n\nCREATE TABLE a (id INT);\n-- migrate:down\nDROP TABLE a;"
     script = parse_script(text)
     assert (script.up_line, script.down_line) == (4, 7)
-    statement = split_statements(script.up, "sqlite")[0]
+    statement = split_statements(script.up, syntax_of("sqlite"))[0]
     assert script.up_line + statement.line - 1 == 5
 
 
@@ -683,14 +679,14 @@ def test_bind_parameters(
     expected_sql: str,
     expected_args: tuple[Any, ...],
 ) -> None:
-    assert bind_parameters(sql, params, paramstyle, dialect) == (expected_sql, expected_args)
+    assert bind_parameters(sql, params, paramstyle, syntax_of(dialect)) == (expected_sql, expected_args)
 
 
 @pytest.mark.parametrize("paramstyle", ["numeric_dollar", "qmark", "format"])
 @pytest.mark.parametrize("params", [[], (), {}])
 def test_empty_params_leave_the_statement_untouched(paramstyle: str, params: Any) -> None:
     sql = "SELECT '%', $1, :x"
-    assert bind_parameters(sql, params, paramstyle, "postgresql") == (sql, ())
+    assert bind_parameters(sql, params, paramstyle, syntax_of("postgresql")) == (sql, ())
 
 
 @pytest.mark.parametrize(
@@ -717,13 +713,13 @@ def test_empty_params_leave_the_statement_untouched(paramstyle: str, params: Any
 )
 def test_bind_parameters_errors(sql: str, params: Any, message: str, paramstyle: str, dialect: str) -> None:
     with pytest.raises(ParameterError, match=message):
-        bind_parameters(sql, params, paramstyle, dialect)
+        bind_parameters(sql, params, paramstyle, syntax_of(dialect))
 
 
 @pytest.mark.parametrize("paramstyle", ["named", "pyformat", "numeric", ""])
 def test_unsupported_paramstyle(paramstyle: str) -> None:
     with pytest.raises(ParameterError, match="unsupported paramstyle"):
-        bind_parameters("SELECT :x", {"x": 1}, paramstyle, "postgresql")
+        bind_parameters("SELECT :x", {"x": 1}, paramstyle, syntax_of("postgresql"))
 
 
 # --- is_blank ------------------------------------------------------------------------------
@@ -746,20 +742,20 @@ def test_unsupported_paramstyle(paramstyle: str) -> None:
     ],
 )
 def test_is_blank(sql: str, dialect: str, expected: bool) -> None:
-    assert is_blank(sql, dialect) is expected
+    assert is_blank(sql, syntax_of(dialect)) is expected
 
 
 def test_is_blank_reports_an_unterminated_comment() -> None:
     with pytest.raises(SQLScriptError, match="unterminated /\\* comment starting on line 2"):
-        is_blank("\n/* open", "sqlite")
+        is_blank("\n/* open", syntax_of("sqlite"))
 
 
 def _lexer_split(sql: str, dialect: str) -> list[Statement]:
-    from uno_migrations.files.lexer import _dialect, _tokens
-    from uno_migrations.files.sql_script import _Splitter
+    from uno_migrations.sql.lexer import _tokens
+    from uno_migrations.sql.splitter import _Splitter
 
-    splitter = _Splitter(sql, _dialect(dialect))
-    for token in _tokens(sql, _dialect(dialect)):
+    splitter = _Splitter(sql, syntax_of(dialect))
+    for token in _tokens(sql, syntax_of(dialect)):
         splitter.feed(*token)
     splitter.finish()
     return splitter.statements
@@ -769,7 +765,7 @@ def test_plain_text_is_split_as_the_lexer_splits_it() -> None:
     """Text without quotes or comments skips the lexer; it must not change a single statement."""
     import random
 
-    from uno_migrations.files.sql_script import _split_plain
+    from uno_migrations.sql.splitter import _split_plain
 
     parts = [
         "CREATE TABLE t (id INT)",
@@ -815,7 +811,7 @@ def test_plain_text_is_split_as_the_lexer_splits_it() -> None:
     ],
 )
 def test_text_that_needs_the_lexer_is_not_split_plainly(sql: str) -> None:
-    from uno_migrations.files.sql_script import _split_plain
+    from uno_migrations.sql.splitter import _split_plain
 
     assert _split_plain(sql) is None
 
@@ -927,10 +923,10 @@ def test_shortcut_gives_up_in_linear_time() -> None:
     """The plain-text regex is never exponential, whether it matches or not."""
     import time
 
-    from uno_migrations.files.lexer import _plain_lines
+    from uno_migrations.sql.lexer import _plain_lines
 
     for text in ["-- a'b\n" * 20_000 + '"', "'a' - 'b' / x\n" * 20_000 + "$", "x -- 'c\n'y' -/- \n" * 20_000]:
         started = time.perf_counter()
-        for dialect in ("postgresql", "mysql", "sqlite", "generic"):
-            _plain_lines(text, 0, len(text), dialect)
+        for dialect in ("postgresql", "mysql", "sqlite", None):
+            _plain_lines(text, 0, len(text), syntax_of(dialect))
         assert time.perf_counter() - started < 2

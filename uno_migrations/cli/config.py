@@ -60,8 +60,11 @@ NO_URL_MESSAGE = "no database URL: pass --database-url or set UNO_MIGRATIONS_DAT
 
 _KEYS = ("database_url", "directories", "table", "schema", "lock_timeout", "alembic_directories")
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-#: ``sqlite[+driver]:///path[?query]``: a URL naming an SQLite file (or ``:memory:``).
-_SQLITE_FILE = re.compile(r"(?P<head>sqlite(?:\+\w+)?:///)(?P<path>[^?]*)(?P<query>\?.*)?", re.I)
+#: A URL whose path comes after three slashes, ``<backend>[+driver]:///<path>[?<query>]``: the
+#: form of a URL naming a file (SQLite's).
+_FILE_URL = re.compile(
+    r"(?P<head>(?P<backend>[a-z][a-z0-9]*)(?:\+\w+)?:///)(?P<path>[^?]*)(?P<query>\?.*)?", re.I
+)
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,7 @@ def load_settings(
         # Like its directories, the file's SQLite database is where the file is, wherever the
         # command runs from; a URL from the command line or the environment stays as given.
         assert path is not None
-        values["database_url"] = _sqlite_beside(url, path.resolve().parent, base)
+        values["database_url"] = _file_beside(url, path.resolve().parent, base)
     values.update(from_env)
     for key in ("database_url", "table", "schema"):
         if key in given:
@@ -198,7 +201,7 @@ def read_config_file(
     values = _check_file_values(table, name, file.resolve().parent, here)
     if expand and "database_url" in values:
         url = expand_variables(values["database_url"], env, where=name)
-        values["database_url"] = _sqlite_beside(url, file.resolve().parent, here)
+        values["database_url"] = _file_beside(url, file.resolve().parent, here)
     return values
 
 
@@ -312,11 +315,15 @@ def parse_seconds(value: Any) -> float:
     return number
 
 
-def _sqlite_beside(url: str, folder: Path, cwd: Path) -> str:
-    """A config file's SQLite URL with a relative path made relative to the file's ``folder``
+def _file_beside(url: str, folder: Path, cwd: Path) -> str:
+    """A config file's URL of a database that is a file (SQLite) with a relative path made
+    relative to the file's ``folder``
     (shown relative to ``cwd`` when inside it, else absolute); any other URL as it is."""
-    match = _SQLITE_FILE.fullmatch(url)
-    if match is None:
+    from ..dialects import find_adapter
+
+    match = _FILE_URL.fullmatch(url)
+    adapter = None if match is None else find_adapter(match["backend"].lower())
+    if match is None or adapter is None or not adapter.database_is_file:
         return url
     path = match["path"]
     if path in ("", ":memory:") or path.startswith("file:") or os.path.isabs(path):

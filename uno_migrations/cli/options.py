@@ -122,8 +122,10 @@ def _note_driver(given: str, url: URL) -> None:
 
 def _missing_sqlite_file(url: URL) -> str | None:
     """The path of the SQLite file ``url`` names, when that file does not exist."""
+    from ..dialects import adapter_class
+
     database = url.database
-    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+    if not adapter_class(url.get_backend_name()).database_is_file or not database or database == ":memory:":
         return None
     if database.startswith("file:") or "uri" in url.query or "mode" in url.query:
         return None  # an SQLite URI, or an explicit mode: they say what is opened

@@ -1,4 +1,9 @@
-"""The engine adapter interface: everything that differs between PostgreSQL, MySQL and SQLite."""
+"""The engine adapter interface: everything that differs between PostgreSQL, MySQL and SQLite.
+
+An adapter class is importable without SQLAlchemy (its imports are made where they are used):
+reading migration files asks an adapter for its :class:`~uno_migrations.sql.syntax.SQLSyntax`
+on commands that never connect, and those do not pay for SQLAlchemy's import.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,9 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from sqlalchemy import DateTime
-
-from ..connections import await_
-from ..files.params import bind_parameters
-from ..files.sql_script import Statement, split_statements
+from ..sql.params import bind_parameters
+from ..sql.splitter import Statement, split_statements
+from ..sql.syntax import GENERIC, SQLSyntax
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
@@ -154,8 +157,26 @@ class ScriptError(Exception):
         self.error = error
 
 
+class URLParameterError(ValueError):
+    """A query ``parameter`` of a URL the adapter cannot give its driver; ``remedy`` says how to
+    write it."""
+
+    def __init__(self, parameter: str, remedy: str) -> None:
+        super().__init__(parameter, remedy)
+        self.parameter = parameter
+        self.remedy = remedy
+
+
 class DialectAdapter:
     """Base adapter; subclasses set the class attributes and override the hooks they need.
+
+    ``name`` is SQLAlchemy's ``dialect.name`` and the key the adapter is registered under
+    (:mod:`.registry`); ``aliases`` are other names that mean the same engine, as URL schemes
+    and as SQLAlchemy dialect names. ``syntax`` is how the engine reads SQL text. A URL of the
+    engine runs on ``async_driver``; ``sync_drivers`` are the synchronous drivers a URL may name
+    instead (from an Alembic or psycopg2 setup), which are replaced by it. ``database_is_file``:
+    the URL's path is a file (SQLite), so a URL with a host is a mistake and connecting creates
+    a missing file.
 
     ``transactional_ddl``: DDL can be rolled back, so a migration and its version row commit
     together. ``lock_per_migration``: the engine has no run-wide lock; each migration takes the
@@ -165,6 +186,11 @@ class DialectAdapter:
     """
 
     name: ClassVar[str]
+    aliases: ClassVar[tuple[str, ...]] = ()
+    syntax: ClassVar[SQLSyntax] = GENERIC
+    async_driver: ClassVar[str]
+    sync_drivers: ClassVar[frozenset[str]] = frozenset()
+    database_is_file: ClassVar[bool] = False
     #: A version table's schema is created with it when missing (PostgreSQL's CREATE SCHEMA).
     creates_schemas: ClassVar[bool] = False
     #: The engine's name in messages.
@@ -190,10 +216,17 @@ class DialectAdapter:
         return raw
 
     def split(self, sql: str) -> list[Statement]:
-        return split_statements(sql, self.name)
+        return split_statements(sql, self.syntax)
 
     def bind(self, sql: str, params: Sequence[Any] | Mapping[str, Any]) -> tuple[str, tuple[Any, ...]]:
-        return bind_parameters(sql, params, self.paramstyle, self.name)
+        return bind_parameters(sql, params, self.paramstyle, self.syntax)
+
+    @classmethod
+    def connect_args(cls, url: URL) -> tuple[URL, dict[str, Any]]:
+        """The URL to open and the driver's connect arguments, for a URL whose query holds what
+        the async driver takes another way (libpq's ``options``, for asyncpg). Raises
+        :class:`URLParameterError` for a parameter it cannot translate."""
+        return url, {}
 
     async def prepare(self, connection: AsyncConnection, lock_timeout: float) -> None:
         """Set up a freshly opened run connection."""
@@ -235,6 +268,8 @@ class DialectAdapter:
 
     def _run_body(self, sync: Connection, connection: AsyncConnection, script: Script) -> str:
         """The synchronous half of :meth:`run_script`, on ``connection``'s synchronous side."""
+        from ..connections import await_
+
         body = script.body
         assert body is not None
         started = time.perf_counter()
@@ -277,6 +312,8 @@ class DialectAdapter:
 
     def timestamp_type(self) -> TypeEngine[Any]:
         """The version tables' timestamps: timezone-aware, to the microsecond (the apply order)."""
+        from sqlalchemy import DateTime
+
         return DateTime(timezone=True)
 
     def announce_statement(self, table: Table) -> Any:

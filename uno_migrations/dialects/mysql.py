@@ -11,9 +11,8 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.exc import DBAPIError
-
 from ..errors import LockTimeoutError
+from ..sql.syntax import SQLSyntax
 from .base import WAIT_NOTICE, DialectAdapter, DriverSQL, OnWait, RunLock, SessionLock
 
 if TYPE_CHECKING:
@@ -61,6 +60,20 @@ def _first_word(sql: str) -> str | None:
 
 class MySQLAdapter(DialectAdapter):
     name = "mysql"
+    # MariaDB speaks MySQL's protocol; using the mysql dialect keeps dialect.name == "mysql",
+    # the one name migrations branch on for both servers.
+    aliases = ("mariadb",)
+    syntax = SQLSyntax(
+        backslash_escapes=True,
+        double_quoted_strings=True,
+        backtick_identifiers=True,
+        hash_comments=True,
+        dash_comment_needs_space=True,
+        executable_comments=True,
+        delimiter_command=True,
+    )
+    async_driver = "aiomysql"
+    sync_drivers = frozenset({"pymysql", "mysqldb", "mysqlconnector"})
     title = "MySQL"
     paramstyle = "format"
     # Every DDL statement commits on its own, so a failed migration can leave some statements
@@ -86,6 +99,7 @@ class MySQLAdapter(DialectAdapter):
         size = len(sql.encode())
         if size > limit:
             from pymysql.err import Error, OperationalError  # type: ignore[import-untyped]
+            from sqlalchemy.exc import DBAPIError
 
             error = OperationalError(
                 1153, f"statement of {size} bytes exceeds the server's max_allowed_packet ({limit} bytes)"
@@ -197,6 +211,7 @@ class MySQLAdapter(DialectAdapter):
         round trip); its rows with ``fetch``. None without that driver (the portable path).
         Errors become SQLAlchemy's DBAPIError, as on the portable path."""
         from pymysql.err import Error
+        from sqlalchemy.exc import DBAPIError
 
         raw = await self.raw_connection(connection)
         driver = raw.driver_connection
@@ -238,6 +253,7 @@ class MySQLAdapter(DialectAdapter):
         """
         from pymysql.constants import COMMAND  # type: ignore[import-untyped]
         from pymysql.err import Error, OperationalError
+        from sqlalchemy.exc import DBAPIError
 
         raw = await self.raw_connection(connection)
         driver = raw.driver_connection
@@ -274,6 +290,8 @@ class MySQLAdapter(DialectAdapter):
     async def savepoint(self, connection: AsyncConnection) -> AsyncIterator[None]:
         # DDL commits implicitly and ends the savepoint with it; SQLAlchemy's nested transaction
         # would then be left unusable, so the savepoint is handled here and its loss tolerated.
+        from sqlalchemy.exc import DBAPIError
+
         name = f"uno_savepoint_{next(_SAVEPOINTS)}"
         await connection.exec_driver_sql(f"SAVEPOINT {name}")
         try:

@@ -11,11 +11,8 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
-
-from ..connections import await_
 from ..errors import LockTimeoutError
+from ..sql.syntax import SQLSyntax
 from .base import (
     WAIT_NOTICE,
     DialectAdapter,
@@ -26,10 +23,12 @@ from .base import (
     Script,
     ServerElapsed,
     SessionLock,
+    URLParameterError,
     walk_causes,
 )
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import URL, Connection
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
@@ -108,12 +107,37 @@ class _PostgreSQLStream:
         """asyncpg closes the cursor's portal with the transaction."""
 
 
+_OPTION = re.compile(r"(?:-c\s*|--)([A-Za-z_][\w.]*)=((?:\\.|[^\s\\])*)")
+
+
 class PostgreSQLAdapter(DialectAdapter):
     name = "postgresql"
+    aliases = ("postgres",)
+    syntax = SQLSyntax(
+        escape_strings=True,
+        dollar_quotes=True,
+        nested_block_comments=True,
+        parenthesised_semicolons=True,
+    )
+    async_driver = "asyncpg"
+    sync_drivers = frozenset({"psycopg2", "psycopg", "pg8000"})
     title = "PostgreSQL"
     creates_schemas = True
     paramstyle = "numeric_dollar"
     transactional_ddl = True
+
+    @classmethod
+    def connect_args(cls, url: URL) -> tuple[URL, dict[str, Any]]:
+        # libpq's options parameter (?options=-csearch_path%3Dapp), which psycopg2 users put in
+        # their URLs and asyncpg does not take, becomes asyncpg's server_settings.
+        options = url.query.get("options")
+        if url.get_driver_name() != cls.async_driver or options is None:
+            return url, {}
+        text = " ".join(options) if isinstance(options, tuple) else options
+        settings = {name: re.sub(r"\\(.)", r"\1", value) for name, value in _OPTION.findall(text)}
+        if not settings or _OPTION.sub("", text).strip():
+            raise URLParameterError("options", "give settings as -c name=value (options=-csearch_path%3Dapp)")
+        return url.difference_update_query(["options"]), {"server_settings": settings}
 
     async def prepare(self, connection: AsyncConnection, lock_timeout: float) -> None:
         if (connection.dialect.server_version_info or (0,)) >= (14,):
@@ -248,6 +272,8 @@ class PostgreSQLAdapter(DialectAdapter):
             await driver.execute(query)
         except Exception as exc:
             if driver.is_closed():  # lost: running it again step by step would reconnect
+                from sqlalchemy.exc import DBAPIError
+
                 raise DBAPIError.instance(None, None, exc, Exception, connection_invalidated=True) from exc
             if driver.is_in_transaction():
                 await driver.execute("ROLLBACK")
@@ -264,6 +290,8 @@ class PostgreSQLAdapter(DialectAdapter):
         ``autocommit`` set for the call so that SQLAlchemy begins no transaction of its own
         around them: they run in the one begun here. On another driver, the general way.
         """
+        from ..connections import await_
+
         body = script.body
         assert body is not None
         raw = sync.connection
@@ -335,6 +363,8 @@ class PostgreSQLAdapter(DialectAdapter):
             translate = functools.partial(per_class, dbapi)
         if translate is None or mutex is None:
             return None
+
+        from sqlalchemy.exc import DBAPIError
 
         def dbapi_error(error: Exception) -> BaseException:
             # The error SQLAlchemy raises for the same failure: DBAPIError (ProgrammingError, ...)

@@ -12,10 +12,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, OperationalError
-
 from ..errors import LockTimeoutError, MigrationError
+from ..sql.syntax import SQLSyntax
 from .base import (
     WAIT_NOTICE,
     DialectAdapter,
@@ -29,12 +27,16 @@ from .base import (
 )
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import URL
+    from sqlalchemy.engine import URL, Connection
     from sqlalchemy.ext.asyncio import AsyncConnection
 
 
 class SQLiteAdapter(DialectAdapter):
     name = "sqlite"
+    syntax = SQLSyntax(backtick_identifiers=True, bracket_identifiers=True)
+    async_driver = "aiosqlite"
+    sync_drivers = frozenset({"pysqlite"})
+    database_is_file = True
     title = "SQLite"
     paramstyle = "qmark"
     transactional_ddl = True
@@ -98,6 +100,8 @@ class SQLiteAdapter(DialectAdapter):
         takes aiosqlite's internal hook for it; without the hook, ``(False, None)``. sqlite3's
         errors become SQLAlchemy's DBAPIError, as on the portable path.
         """
+        from sqlalchemy.exc import DBAPIError
+
         raw = await self.raw_connection(connection)
         driver = raw.driver_connection
         submit = getattr(driver, "_execute", None)
@@ -110,6 +114,8 @@ class SQLiteAdapter(DialectAdapter):
 
     async def run_script(self, connection: AsyncConnection, script: Script) -> str | None:
         # The whole migration (lock, re-check, statements, version rows, commit) in one trip.
+        from sqlalchemy.exc import DBAPIError, OperationalError
+
         if connection.in_transaction():
             return None
         try:
@@ -143,6 +149,8 @@ class SQLiteAdapter(DialectAdapter):
         # outside one. An explicit BEGIN IMMEDIATE makes the whole migration one transaction and
         # takes the write lock up front, before the runner re-checks the applied set (in the
         # same trip to aiosqlite's thread).
+        from sqlalchemy.exc import OperationalError
+
         try:
             done, value = await self._on_thread(connection, _begin, check)
             if done:

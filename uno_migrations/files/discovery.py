@@ -17,13 +17,13 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ..dialects import engine_names, is_engine
 from ..errors import ConfigurationError, DuplicateMigrationError, InvalidMigrationError, SQLScriptError
-from .migration import MigrationBase
+from .migration import MigrationBase, MigrationKind
 from .sql_script import SQLScript, parse_script
 
 log = logging.getLogger(__name__)
 
-DIALECTS = ("postgresql", "mysql", "sqlite")
 FILE_PATTERN = re.compile(r"(\d+)_([a-z0-9_]+)\.(py|sql)")
 VARIANT_PATTERN = re.compile(r"(\d+_[a-z0-9_]+)\.([a-z0-9]+)\.sql")
 
@@ -79,11 +79,11 @@ def _scan(directory: str, dialect: str | None) -> Iterable[MigrationBase]:
                 main[stem] = (path, match.group(3))
                 continue
             variant = VARIANT_PATTERN.fullmatch(name)
-            if variant and variant.group(2) in DIALECTS:
+            if variant and is_engine(variant.group(2)):
                 variants.setdefault(variant.group(1), {})[variant.group(2)] = path
                 continue
             if variant:
-                reason = f"unknown engine {variant.group(2)!r} (expected one of {', '.join(DIALECTS)})"
+                reason = f"unknown engine {variant.group(2)!r} (expected one of {', '.join(engine_names())})"
             else:
                 reason = "does not match <version>_<slug>.py|.sql (digits, '_', then [a-z0-9_])"
             raise InvalidMigrationError(str(path), reason)
@@ -122,7 +122,7 @@ def _default_name(stem: str) -> str:
     return stem.split("_", 1)[1].replace("_", " ")
 
 
-def _new_base(stem: str, path: str, kind: str, data: bytes, **fields: Any) -> MigrationBase:
+def _new_base(stem: str, path: str, kind: MigrationKind, data: bytes, **fields: Any) -> MigrationBase:
     fields.setdefault("name", _default_name(stem))
     return MigrationBase(
         id=stem,
@@ -170,7 +170,7 @@ def _read_sql(stem: str, path: str, dialect: str | None) -> MigrationBase:
 
 def _read_python(stem: str, path: str) -> MigrationBase:
     data = _read_bytes(path)
-    kind = "class" if _PY_CLASS.search(data) else "python"
+    kind: MigrationKind = "class" if _PY_CLASS.search(data) else "python"
     base = _new_base(stem, path, kind, data)
     try:
         text = data.decode("utf-8")

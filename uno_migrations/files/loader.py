@@ -13,10 +13,12 @@ import sys
 from dataclasses import replace
 from types import ModuleType
 
+from ..dialects import syntax_of
 from ..errors import InvalidMigrationError, SQLScriptError
+from ..sql.splitter import is_blank, split_statements
 from .discovery import checksum, sql_fields
 from .migration import FunctionMigration, Migration, MigrationBase, SQLMigration
-from .sql_script import is_blank, parse_script, split_statements
+from .sql_script import parse_script
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +46,13 @@ def _load_sql(base: MigrationBase, dialect: str) -> SQLMigration:
         raise InvalidMigrationError(path, "file changed while the run was starting")
     try:
         script = parse_script(text, dialect)
-        up = split_statements(script.up, dialect)
-        down = None if script.down is None else split_statements(script.down, dialect)
+        syntax = syntax_of(dialect)
+        up = split_statements(script.up, syntax)
+        down = None if script.down is None else split_statements(script.down, syntax)
     except SQLScriptError as exc:
         raise InvalidMigrationError(path, str(exc)) from exc
     if not up:
-        if not is_blank(text, dialect):
+        if not is_blank(text, syntax):
             raise InvalidMigrationError(path, "the up section holds no statements")
         log.warning("%s holds only comments: it is applied as a no-op", path)
     loaded = replace(base, **sql_fields(str(base.id), script))

@@ -7,24 +7,18 @@ A :class:`MigrationBase` is what discovery knows about a file without importing 
 
 from __future__ import annotations
 
-import enum
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from ..runtime.context import MigrationContext
-    from .sql_script import Statement
+    from ..sql.splitter import Statement
 
 
-class MigrationStatus(str, enum.Enum):
-    """Where a migration stands in a database."""
-
-    PENDING = "pending"
-    APPLIED = "applied"
-    FAILED = "failed"
-    REVERTED = "reverted"
+#: What a migration is: ``python`` (functions), ``class``, ``sql``, or an Alembic revision.
+MigrationKind = Literal["python", "class", "sql", "alembic"]
 
 
 @dataclass
@@ -45,7 +39,7 @@ class MigrationBase:
     tags: list[str] = field(default_factory=list)
     version: int | None = None
     checksum: str = ""
-    kind: str = "class"
+    kind: MigrationKind = "class"
     path: str | None = None
     transactional: bool = True
     reversible: bool = True
@@ -129,11 +123,13 @@ class Migration:
         """The checksum recorded when applied; by default the file's, computed by discovery."""
         return self.base.checksum
 
-    def _sync_apply(self, context: MigrationContext) -> Callable[[Any], None] | None:
+    def sync_apply(self, context: MigrationContext) -> Callable[[Any], None] | None:
         """``apply`` as a synchronous function of a SQLAlchemy ``Connection``, where the migration
-        has that form (Alembic revisions): an adapter that runs a migration whole on the driver's
-        own thread (SQLite) can then run it there with its bookkeeping, in one trip. None
-        otherwise."""
+        has that form (Alembic revisions do); None otherwise, the default.
+
+        An extension point for migration kinds: an adapter that runs a migration whole on the
+        driver's own thread (SQLite) runs this function there with its bookkeeping, in one trip.
+        It must do what ``apply`` does."""
         return None
 
     def __repr__(self) -> str:
@@ -191,7 +187,7 @@ class SQLMigration(Migration):
 
     async def apply(self, context: MigrationContext) -> None:
         await context.run_statements(
-            self.up_statements, start=context.resume_from, first_line=self.line_offsets[0]
+            self.up_statements, start=context.attempt.resume_from, first_line=self.line_offsets[0]
         )
 
     async def revert(self, context: MigrationContext) -> None:

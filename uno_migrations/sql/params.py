@@ -1,6 +1,6 @@
 """Parameters of ``execute_sql``: ``$1`` and ``:name`` placeholders rewritten for the driver.
 
-The placeholders are found with the lexer of :mod:`.sql_lexer`, so a ``$1`` or ``:name`` inside a
+The placeholders are found with the lexer of :mod:`.lexer`, so a ``$1`` or ``:name`` inside a
 string literal, a comment or a dollar-quoted body is left alone, and ``::`` casts are not names.
 """
 
@@ -9,22 +9,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy.engine import Row
-
 from ..errors import ParameterError
-from .lexer import _PARAM, _WORD, _dialect, _tokens
+from .lexer import _PARAM, _WORD, _tokens
+from .syntax import SQLSyntax
 
 __all__ = ["bind_parameters", "check_values"]
-
-Dialect = str  # "postgresql" | "mysql" | "sqlite"
 
 _PARAMSTYLES = ("numeric_dollar", "qmark", "format")
 
 
-def _placeholders(sql: str, dialect: str, named: bool) -> list[tuple[int, int, str]]:
+def _placeholders(sql: str, syntax: SQLSyntax, named: bool) -> list[tuple[int, int, str]]:
     """``(start, end, name)`` of each ``:name`` (named) or ``$n`` placeholder in code."""
     found = []
-    for kind, start, end in _tokens(sql, dialect):
+    for kind, start, end in _tokens(sql, syntax):
         if named and kind == _WORD and start > 0 and sql[start - 1] == ":":
             # Not '::' casts, and not 'a[lo:hi]' slices: the colon must follow neither.
             before = sql[start - 2] if start > 1 else " "
@@ -39,6 +36,8 @@ def _placeholders(sql: str, dialect: str, named: bool) -> list[tuple[int, int, s
 def check_values(values: Sequence[Any] | Mapping[str, Any]) -> None:
     """Refuse a value no driver stores as the user means: a Row (a query's whole row, where one
     of its values was meant) is stored as its text by some drivers and refused by others."""
+    from sqlalchemy.engine import Row  # here: reading SQL files needs no SQLAlchemy
+
     items = values.items() if isinstance(values, Mapping) else enumerate(values, 1)
     for key, value in items:
         if isinstance(value, Row):
@@ -53,11 +52,12 @@ def bind_parameters(
     sql: str,
     params: Sequence[Any] | Mapping[str, Any],
     paramstyle: str,
-    dialect: Dialect,
+    syntax: SQLSyntax,
 ) -> tuple[str, tuple[Any, ...]]:
-    """Rewrite ``$n`` (list) or ``:name`` (dict) placeholders for the driver's paramstyle.
+    """Rewrite ``$n`` (list) or ``:name`` (dict) placeholders for the driver's paramstyle, in
+    the code of ``sql`` as ``syntax`` reads it.
 
-    >>> bind_parameters("SELECT $2, $1::int", [1, 2], "qmark", "sqlite")
+    >>> bind_parameters("SELECT $2, $1::int", [1, 2], "qmark", GENERIC)
     ('SELECT ?, ?::int', (2, 1))
     """
     if paramstyle not in _PARAMSTYLES:
@@ -70,7 +70,7 @@ def bind_parameters(
         return sql, ()
     check_values(params)
     named = isinstance(params, Mapping)
-    found = _placeholders(sql, _dialect(dialect), named)
+    found = _placeholders(sql, syntax, named)
     if not found:
         count = f"{len(params)} parameter{'s' if len(params) > 1 else ''} given"
         style = ":name" if named else "$n"
