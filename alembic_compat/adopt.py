@@ -20,9 +20,9 @@ from sqlalchemy import Column, MetaData, String, Table, inspect, select
 
 from uno_migrations.files.migration import Migration, MigrationBase
 from uno_migrations.runtime.migrator import Bind, Listener, Migrator
+from uno_migrations.runtime.records import validate_identifier
 from uno_migrations.runtime.report import RunReport
 from uno_migrations.runtime.run_session import open_session
-from uno_migrations.runtime.version_table import validate_identifier
 from uno_migrations.urls import async_url, mask_url
 
 from .errors import AdoptError

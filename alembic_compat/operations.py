@@ -30,7 +30,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from uno_migrations.errors import MigrationError
-from uno_migrations.runtime.context import FailedStatement, MigrationContext
+from uno_migrations.runtime.context import MigrationContext
 from uno_migrations.runtime.cursor_events import add_hook
 
 from .proxies import EnvironmentFactory, active
@@ -145,7 +145,7 @@ def call_operations(
 def note_failure(context: MigrationContext, error: DBAPIError) -> None:
     """Keep the failing statement on the context, for the runner's one-line error."""
     statement = " ".join(str(error.statement or "").split())
-    context.failed = FailedStatement(error, statement, context.adapter.error_position(error))
+    context.statement_failed(error, statement)
 
 
 @contextmanager
@@ -160,7 +160,7 @@ def _counting(connection: Connection, context: MigrationContext, enabled: bool) 
         return
 
     def done(*_: Any) -> None:
-        context.statements_done += 1
+        context.attempt.statements_done += 1
 
     stop = add_hook(connection, "after_cursor_execute", done)
     try:

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from uno_migrations.errors import ConfigurationError, InvalidMigrationError
 from uno_migrations.files.discovery import checksum
@@ -28,7 +28,7 @@ from uno_migrations.files.migration import MigrationBase
 
 from .errors import BranchLabelError, DuplicateRevisionError, UnknownRevisionError
 
-KIND = "alembic"
+KIND: Final = "alembic"
 _FIELDS = ("revision", "down_revision", "branch_labels", "depends_on", "transactional")
 _HEADER = re.compile(r"(Revision ID|Revises|Create Date):", re.I)
 

@@ -64,7 +64,7 @@ class AlembicRevision(Migration):
             raise NotImplementedError(f"revision {self.base.id} has no downgrade()")
         await self._run(context, "downgrade")
 
-    def _sync_apply(self, context: MigrationContext) -> Callable[[Connection], None]:
+    def sync_apply(self, context: MigrationContext) -> Callable[[Connection], None]:
         """``upgrade()`` on a synchronous connection, for an adapter that runs it whole with the
         version rows: on the driver's own thread with the lock and the re-check (SQLite), else in
         one call through SQLAlchemy's greenlet (on PostgreSQL between a BEGIN and a COMMIT of its

@@ -32,17 +32,24 @@ if TYPE_CHECKING:
         UnknownDependencyError,
         UnknownMigrationError,
     )
-    from .files.migration import Migration, MigrationBase, MigrationStatus, create_migration
+    from .files.migration import Migration, MigrationBase, create_migration
     from .files.sources import DirectorySource, MigrationSource
     from .runtime.context import MigrationContext, SQLResult
     from .runtime.migrator import Migrator
-    from .runtime.report import MigrationEvent, MigrationRun, MigrationState, Problem, RunReport
-    from .runtime.version_table import AppliedMigration, LogEntry
+    from .runtime.records import AppliedMigration, LogEntry
+    from .runtime.report import (
+        MigrationEvent,
+        MigrationRun,
+        MigrationState,
+        MigrationStatus,
+        Problem,
+        RunReport,
+    )
 
 # Importing the package must stay cheap (the command line's --help loads it): each public name is
 # imported from its module on first use.
 _EXPORTS = {
-    "AppliedMigration": "runtime.version_table",
+    "AppliedMigration": "runtime.records",
     "ChecksumMismatchError": "errors",
     "ConfigurationError": "errors",
     "DatabaseConnectionError": "errors",
@@ -56,7 +63,7 @@ _EXPORTS = {
     "IrreversibleMigrationError": "errors",
     "LockLostError": "errors",
     "LockTimeoutError": "errors",
-    "LogEntry": "runtime.version_table",
+    "LogEntry": "runtime.records",
     "Migration": "files.migration",
     "MigrationBase": "files.migration",
     "MigrationContext": "runtime.context",
@@ -65,7 +72,7 @@ _EXPORTS = {
     "MigrationRun": "runtime.report",
     "MigrationSource": "files.sources",
     "MigrationState": "runtime.report",
-    "MigrationStatus": "files.migration",
+    "MigrationStatus": "runtime.report",
     "Migrator": "runtime.migrator",
     "ParameterError": "errors",
     "PlanningError": "errors",

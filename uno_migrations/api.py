@@ -47,8 +47,23 @@ async def migrate(
     return await migrator.migrate(target, steps, fake=fake, dry_run=dry_run, resume=resume)
 
 
-def migrate_sync(bind: Bind | Engine, directories: Directories = "migrations", **options: Any) -> RunReport:
-    """:func:`migrate` for synchronous code; also takes a sync ``Engine`` (its URL is reused).
+def migrate_sync(
+    bind: Bind | Engine,
+    directories: Directories = "migrations",
+    *,
+    target: str | None = None,
+    steps: int | None = None,
+    fake: bool = False,
+    dry_run: bool = False,
+    resume: bool = False,
+    table: str = "uno_migrations",
+    schema: str | None = None,
+    lock_timeout: float = 60.0,
+    listener: Listener | None = None,
+    sources: Sequence[MigrationSource] = (),
+) -> RunReport:
+    """:func:`migrate` for synchronous code, with the same keywords; also takes a sync ``Engine``
+    (its URL is reused).
 
     Inside a running event loop (a notebook, an async test) the call runs on a helper thread
     with its own loop, so it never nests loops.
@@ -58,7 +73,20 @@ def migrate_sync(bind: Bind | Engine, directories: Directories = "migrations", *
 
     async def run() -> RunReport:
         try:
-            return await migrate(bind, directories, **options)
+            return await migrate(
+                bind,
+                directories,
+                target=target,
+                steps=steps,
+                fake=fake,
+                dry_run=dry_run,
+                resume=resume,
+                table=table,
+                schema=schema,
+                lock_timeout=lock_timeout,
+                listener=listener,
+                sources=sources,
+            )
         finally:
             if is_async_engine(bind):
                 # Pooled connections belong to this call's event loop; don't leave them behind.
@@ -70,13 +98,13 @@ def migrate_sync(bind: Bind | Engine, directories: Directories = "migrations", *
         return asyncio.run(run())
     outcome: dict[str, Any] = {}
 
-    def target() -> None:
+    def in_thread() -> None:
         try:
             outcome["report"] = asyncio.run(run())
         except BaseException as exc:  # re-raised in the caller's thread
             outcome["error"] = exc
 
-    thread = threading.Thread(target=target, name="uno-migrations")
+    thread = threading.Thread(target=in_thread, name="uno-migrations")
     thread.start()
     thread.join()
     if "error" in outcome:

@@ -6,6 +6,7 @@ guide shows; the same names are exported by :mod:`uno_migrations` itself.
 
 from __future__ import annotations
 
-from .files.migration import Migration, MigrationBase, MigrationStatus, create_migration
+from .files.migration import Migration, MigrationBase, create_migration
+from .runtime.report import MigrationStatus
 
 __all__ = ["Migration", "MigrationBase", "MigrationStatus", "create_migration"]

@@ -11,7 +11,7 @@ from conftest import TestDatabase
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import uno_migrations
-from uno_migrations import ChecksumMismatchError, ConfigurationError, Migrator
+from uno_migrations import ChecksumMismatchError, ConfigurationError, MigrationStatus, Migrator
 
 MakeDir = Callable[..., Path]
 
@@ -88,6 +88,10 @@ async def test_status_history_and_modified_files(db: TestDatabase, make_migratio
     await migrator.migrate(steps=1)
     states = await migrator.status()
     assert [(s.id, s.status) for s in states] == [("1_one", "applied"), ("2_two", "pending")]
+    # The statuses are MigrationStatus members, equal to and printed as their values.
+    assert [s.status for s in states] == [MigrationStatus.APPLIED, MigrationStatus.PENDING]
+    assert all(isinstance(s.status, MigrationStatus) for s in states)
+    assert f"{states[0].status}" == str(states[0].status) == "applied"
     assert states[0].applied_at is not None and states[0].applied_at.tzinfo is not None
     assert states[0].checksum == states[0].applied_checksum
 

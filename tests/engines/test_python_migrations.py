@@ -78,7 +78,8 @@ def test_public_names_from_both_module_paths() -> None:
 
     for name in ("Migration", "MigrationBase", "create_migration", "MigrationStatus"):
         assert getattr(seed_path, name) is getattr(uno_migrations, name)
-    assert {s.value for s in uno_migrations.MigrationStatus} == {"pending", "applied", "failed", "reverted"}
+    statuses = {"pending", "applied", "failed", "modified", "missing", "invalid"}
+    assert {s.value for s in uno_migrations.MigrationStatus} == statuses
     for name in ("MigrationContext", "Migrator", "MigrationError"):
         assert hasattr(uno_migrations, name)
 

@@ -34,7 +34,7 @@ from .program import (
 
 if TYPE_CHECKING:
     from ..files.migration import Migration
-    from ..runtime.report import MigrationState, Problem
+    from ..runtime.report import MigrationState, MigrationStatus, Problem
 
 
 # -- create ------------------------------------------------------------------------------------
@@ -217,7 +217,10 @@ def info(state: State, migration_id: str | None, as_json: bool) -> None:
     """
     plan, dialect, url = plan_without_database(state.settings())
     state.document["database"] = url
-    dialect = dialect or "postgresql"
+    if dialect is None:
+        from ..dialects import DEFAULT_ENGINE
+
+        dialect = DEFAULT_ENGINE
     if migration_id is None:
         if as_json:
             every = [(m, None) for m in plan.migrations]
@@ -291,7 +294,7 @@ def repair(state: State, ids: Sequence[str], as_json: bool) -> None:
     # A database that does not exist has nothing to repair: it is not created for that.
     migrator = state.migrator(state.settings())
 
-    async def run() -> tuple[dict[str, str], list[str]]:
+    async def run() -> tuple[dict[str, MigrationStatus], list[str]]:
         before = {s.id: s.status for s in await migrator.status()}
         return before, await migrator.repair(list(ids) if ids else None)
 

@@ -24,8 +24,9 @@ from . import progress, reports
 from .options import State, global_options
 
 if TYPE_CHECKING:
+    from ..runtime.attempt import Direction
     from ..runtime.migrator import Migrator
-    from ..runtime.report import RunReport
+    from ..runtime.report import RunAction, RunReport
 
 PROG_NAME = "uno-migrations"
 EXIT_ERROR = 1
@@ -128,7 +129,7 @@ class RunMode:
     """How a run goes: its direction, ``--fake``, ``--dry-run``, and whether it may create the
     database (a dry run never does)."""
 
-    direction: str
+    direction: Direction
     fake: bool = False
     dry_run: bool = False
     writes: bool = True
@@ -177,9 +178,12 @@ def _done_before_failure(migrator: Migrator, printer: progress.RunPrinter, mode:
     names: dict[str, tuple[str, str]] = {}
     if printer.finished:
         names = {str(m.id): (m.name, m.kind) for m in migrator.plan().migrations}
-    action = {("up", False): "apply", ("up", True): "mark", ("down", False): "revert"}.get(
-        (mode.direction, mode.fake), "unmark"
-    )
+    actions: dict[tuple[str, bool], RunAction] = {
+        ("up", False): "apply",
+        ("up", True): "mark",
+        ("down", False): "revert",
+    }
+    action = actions.get((mode.direction, mode.fake), "unmark")
     runs = [
         MigrationRun(
             event.migration_id,

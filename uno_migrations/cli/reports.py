@@ -15,8 +15,8 @@ from .output import STATUS_COLOURS, echo, iso, plural, shorten, table, when
 
 if TYPE_CHECKING:
     from ..files.migration import Migration, MigrationBase
+    from ..runtime.records import LogEntry
     from ..runtime.report import MigrationState, Problem, RunReport
-    from ..runtime.version_table import LogEntry
 
 # -- status, history, info, verify -------------------------------------------------------------
 

@@ -7,7 +7,6 @@ import os
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -18,8 +17,9 @@ from sqlalchemy.exc import DBAPIError, ResourceClosedError
 from ..connections import async_connection
 from ..dialects.base import driver_message
 from ..errors import ExecutionError, MigrationError, ParameterError
-from ..files.params import check_values
+from ..sql.params import check_values
 from ..urls import mask_secrets
+from .attempt import Attempt, Direction, FailedStatement
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
@@ -27,22 +27,11 @@ if TYPE_CHECKING:
     from ..dialects import DialectAdapter
     from ..dialects.base import RowStream
     from ..files.migration import Migration
-    from ..files.sql_script import Statement
+    from ..sql.splitter import Statement
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Params = Sequence[Any] | Mapping[str, Any] | None
-
-
-@dataclass
-class FailedStatement:
-    """The statement that raised, kept by the context for the runner's error message."""
-
-    error: BaseException
-    statement: str
-    position: int | None
-    #: The statement's first line in its file, for SQL migrations.
-    line: int | None = None
 
 
 class SQLResult:
@@ -95,33 +84,27 @@ class MigrationContext:
     engine; the adapter rewrites them for the driver.
     """
 
-    def __init__(
-        self,
-        connection: AsyncConnection,
-        adapter: DialectAdapter,
-        migration: Migration,
-        direction: str,
-        *,
-        in_transaction: bool = True,
-        resume_from: int = 0,
-    ) -> None:
+    def __init__(self, connection: AsyncConnection, adapter: DialectAdapter, attempt: Attempt) -> None:
         self._connection = connection
+        #: The engine's adapter: how statements are split, bound and run on this engine.
         self.adapter = adapter
-        self.migration = migration
-        self.direction = direction
-        self.dialect: str = adapter.name
-        self.statements_done = 0
-        self.resume_from = resume_from
-        #: The last statement that raised a database error (the error itself propagates as is).
-        self.failed: FailedStatement | None = None
-        #: Where statements commit as they run (DDL on MySQL; every statement outside a
-        #: transaction): called with the count of statements done before an SQL migration's
-        #: statement that will commit them, so the record of the count is committed too.
-        self.on_implicit_commit: Callable[[int], Awaitable[None]] | None = None
-        self._in_transaction = in_transaction
-        #: A statement of the migration locked tables (MySQL's LOCK TABLES) and none has
-        #: unlocked them yet: uno's own tables cannot be written meanwhile.
-        self.tables_locked = False
+        #: The runner's record of this attempt (see :class:`~uno_migrations.runtime.attempt.Attempt`).
+        self.attempt = attempt
+
+    @property
+    def migration(self) -> Migration:
+        """The migration being run."""
+        return self.attempt.migration
+
+    @property
+    def direction(self) -> Direction:
+        """``"up"`` while applying, ``"down"`` while reverting."""
+        return self.attempt.direction
+
+    @property
+    def dialect(self) -> str:
+        """The engine's SQLAlchemy dialect name, as ``connection.dialect.name`` gives it."""
+        return self.adapter.name
 
     @property
     def connection(self) -> AsyncConnection:
@@ -155,17 +138,17 @@ class MigrationContext:
         ``first_line`` is the file line the statements' text starts on, so a failure can name
         the line of the statement in the file.
         """
-        self.statements_done = recorded = start
+        self.attempt.statements_done = recorded = start
         for statement in statements[start:]:
             if (
-                self.on_implicit_commit is not None
-                and not self.tables_locked
-                and self.statements_done != recorded
-                and (not self._in_transaction or self.adapter.commits_implicitly(statement.text))
+                self.attempt.on_implicit_commit is not None
+                and not self.attempt.tables_locked
+                and self.attempt.statements_done != recorded
+                and (not self.attempt.in_transaction or self.adapter.commits_implicitly(statement.text))
             ):
-                await self.on_implicit_commit(self.statements_done)
-                recorded = self.statements_done
-            self.log_statement(self.statements_done, statement.text)
+                await self.attempt.on_implicit_commit(self.attempt.statements_done)
+                recorded = self.attempt.statements_done
+            self.log_statement(self.attempt.statements_done, statement.text)
             try:
                 await self.adapter.run_statement(self._connection, statement.text)
             except Exception as exc:
@@ -173,14 +156,14 @@ class MigrationContext:
                 raise
             locks = self.adapter.locks_tables(statement.text)
             if locks is not None:
-                self.tables_locked = locks
+                self.attempt.tables_locked = locks
             await self._done()
 
     async def release_tables(self) -> None:
         """Unlock the tables the migration locked and left locked, before uno writes its own."""
-        if self.tables_locked:
+        if self.attempt.tables_locked:
             await self.adapter.unlock_tables(self._connection)
-            self.tables_locked = False
+            self.attempt.tables_locked = False
 
     async def _run(self, sql: str, params: Params) -> CursorResult[Any]:
         try:
@@ -297,7 +280,7 @@ class MigrationContext:
             await stream.close()
 
     def _reader(self) -> AbstractAsyncContextManager[AsyncConnection]:
-        return self.adapter.reader(self._connection, self._in_transaction)
+        return self.adapter.reader(self._connection, self.attempt.in_transaction)
 
     async def execute(self, statement: Any, parameters: Any = None) -> SQLResult:
         """Run a SQLAlchemy Core statement or DDL construct."""
@@ -316,14 +299,14 @@ class MigrationContext:
 
     def statement_failed(self, error: BaseException, statement: str, line: int | None = None) -> None:
         """Keep the statement that raised ``error`` (and its line in its file) for the runner."""
-        self.failed = FailedStatement(error, statement, self.adapter.error_position(error), line)
+        self.attempt.failed = FailedStatement(error, statement, self.adapter.error_position(error), line)
 
     async def _done(self) -> None:
-        self.statements_done += 1
+        self.attempt.statements_done += 1
 
     async def execute_transaction(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         """Run ``fn`` atomically: a savepoint inside the migration's transaction, else a transaction."""
-        if self._in_transaction:
+        if self.attempt.in_transaction:
             async with self.adapter.savepoint(self._connection):
                 return await fn(*args, **kwargs)
         await self._connection.commit()
@@ -331,11 +314,11 @@ class MigrationContext:
         try:
             async with self._connection.begin():
                 await self.adapter.begin(self._connection)
-                self._in_transaction = True
+                self.attempt.in_transaction = True
                 try:
                     return await fn(*args, **kwargs)
                 finally:
-                    self._in_transaction = False
+                    self.attempt.in_transaction = False
         finally:
             await self._connection.execution_options(isolation_level="AUTOCOMMIT")
 
@@ -372,7 +355,7 @@ def execution_error(
     """
     if isinstance(exc, ExecutionError):
         return exc
-    failed = context.failed
+    failed = context.attempt.failed
     lost = "the connection to the database was lost" if connection_lost else None
     if failed is not None and failed.error is exc:
         message = mask_secrets(driver_message(exc))
@@ -382,7 +365,7 @@ def execution_error(
             f"{lost} ({message})" if lost else message,
             statement=failed.statement,
             position=failed.position,
-            statements_done=context.statements_done,
+            statements_done=context.attempt.statements_done,
             line=failed.line,
             hint=context.adapter.hint(exc),
         )
@@ -400,7 +383,7 @@ def execution_error(
         migration.id,
         migration.base.path,
         mask_secrets(message),
-        statements_done=context.statements_done,
+        statements_done=context.attempt.statements_done,
         line=_line_in_file(exc, migration.base.path),
     )
 

@@ -19,11 +19,13 @@ from ..dialects.base import DriverSQL, ScriptError, driver_message, walk_causes
 from ..errors import ExecutionError, LockLostError, LockTimeoutError, MigrationError
 from ..files.migration import Migration, SQLMigration
 from ..urls import mask_secrets
+from .attempt import Attempt, Direction
 from .context import MigrationContext, execution_error
 from .implicit_commits import Attempts
-from .report import MigrationRun
+from .records import AppliedMigration
+from .report import MigrationRun, RunAction
 from .run_session import Session
-from .version_table import AppliedMigration, VersionTable
+from .version_table import VersionTable
 
 Emit = Callable[..., None]
 log = logging.getLogger(__name__)
@@ -69,12 +71,12 @@ class Steps:
         ``following``: the migration the run applies next, if it has no row yet.
         """
         base = migration.base
-        action = "mark" if fake else "apply"
+        action: RunAction = "mark" if fake else "apply"
         session.check_lock(migration.id)
         self._emit("start", migration.id, "up", index, total)
         resume_from = 0 if failed_row is None or fake else resume_point(migration, failed_row)
         context = MigrationContext(
-            session.connection, session.adapter, migration, "up", resume_from=resume_from
+            session.connection, session.adapter, Attempt(migration, "up", resume_from=resume_from)
         )
         started = time.perf_counter()
         try:
@@ -110,7 +112,7 @@ class Steps:
         session: Session,
         context: MigrationContext,
         exc: BaseException,
-        direction: str,
+        direction: Direction,
         index: int,
         total: int,
         started: float,
@@ -159,7 +161,7 @@ class Steps:
         run applied it meanwhile (SQLite)."""
         migration = context.migration
         base = migration.base
-        action = "mark" if fake else "apply"
+        action: RunAction = "mark" if fake else "apply"
         # Where a migration's work can outlast a failure (DDL that commits implicitly, or a
         # migration outside a transaction, whose every statement commits), a row records the
         # attempt before it starts, with the count of statements done: a run that dies half-way
@@ -211,7 +213,7 @@ class Steps:
                     await self._attempts.write_ahead(
                         session, context, has_row, announced, in_transaction=False
                     )
-            context._in_transaction = False
+            context.attempt.in_transaction = False
             await session.outside_transaction(lambda: migration.apply(context))
             async with session.transaction():
                 await record(existing=True if write_ahead or has_row else None)
@@ -238,7 +240,7 @@ class Steps:
         if isinstance(migration, SQLMigration):
             statements = [statement.text for statement in migration.up_statements]
         else:
-            statements, body = [], migration._sync_apply(context)
+            statements, body = [], migration.sync_apply(context)
             if body is None:
                 return None
         check = session.adapter.lock_per_migration
@@ -262,7 +264,7 @@ class Steps:
         except ScriptError as exc:
             assert isinstance(migration, SQLMigration)
             statement = migration.up_statements[exc.index]
-            context.statements_done = exc.index
+            context.attempt.statements_done = exc.index
             context.statement_failed(
                 exc.error, statement.text, migration.line_offsets[0] + statement.line - 1
             )
@@ -275,10 +277,10 @@ class Steps:
         self, session: Session, migration: Migration, index: int, total: int, fake: bool
     ) -> MigrationRun | None:
         """Revert (with ``fake``, unmark) ``migration``; None when another run reverted it."""
-        action = "unmark" if fake else "revert"
+        action: RunAction = "unmark" if fake else "revert"
         session.check_lock(migration.id)
         self._emit("start", migration.id, "down", index, total)
-        context = MigrationContext(session.connection, session.adapter, migration, "down")
+        context = MigrationContext(session.connection, session.adapter, Attempt(migration, "down"))
         started = time.perf_counter()
 
         async def remove() -> None:
@@ -297,7 +299,7 @@ class Steps:
                         await migration.revert(context)
                     await remove()
             else:
-                context._in_transaction = False
+                context.attempt.in_transaction = False
                 await session.outside_transaction(lambda: migration.revert(context))
                 async with session.transaction():
                     await remove()

@@ -52,7 +52,7 @@ class Attempts:
                 raise  # nothing can be recorded on a lost connection
             await context.release_tables()
             await self.version_table.set_statements_done(
-                session.connection, context.migration.id, context.statements_done
+                session.connection, context.migration.id, context.attempt.statements_done
             )
             return exc
         return None
@@ -82,7 +82,7 @@ class Attempts:
         """
         migration = context.migration
         statements = self.version_table.attempt_statements(
-            session.connection, migration.base, self.actor, context.resume_from, existing
+            session.connection, migration.base, self.actor, context.attempt.resume_from, existing
         )
         lazy = in_transaction and not announced and not isinstance(migration, SQLMigration)
         if not announced and not lazy:
@@ -93,7 +93,7 @@ class Attempts:
             async def progress(done: int) -> None:
                 await table.set_statements_done(connection, migration.id, done)
 
-            context.on_implicit_commit = progress
+            context.attempt.on_implicit_commit = progress
         return _write_before_implicit_commit(session, statements, existing) if lazy else lambda: True
 
     def watch(self, session: Session, context: MigrationContext) -> Callable[[], bool]:
@@ -103,7 +103,7 @@ class Attempts:
         to call once it has run (more than once is fine): it stops watching and tells whether
         the row exists."""
         statements = self.version_table.attempt_statements(
-            session.connection, context.migration.base, self.actor, context.resume_from, False
+            session.connection, context.migration.base, self.actor, context.attempt.resume_from, False
         )
         return _write_before_implicit_commit(session, statements, False)
 

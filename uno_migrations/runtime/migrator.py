@@ -26,11 +26,13 @@ from ..files.planning import MigrationPlan, order, plan_migrate, plan_rollback
 from ..files.sources import DirectorySource, MigrationSource
 from ..urls import async_url, mask_url
 from . import layout
+from .attempt import Direction
 from .executor import Steps, resume_point
-from .report import MigrationEvent, MigrationState, Problem, RunReport, planned_run
+from .records import AppliedMigration, LogEntry, current_actor
+from .report import EventKind, MigrationEvent, MigrationState, Problem, RunReport, planned_run
 from .run_session import Session, open_session
 from .status import migration_states, problems
-from .version_table import AppliedMigration, LogEntry, VersionTable, current_actor
+from .version_table import VersionTable
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -159,7 +161,7 @@ class Migrator:
                 await table.upgrade_layout(session.connection, found)
         return rows
 
-    def _locked(self, session: Session, direction: str = "up") -> AbstractAsyncContextManager[None]:
+    def _locked(self, session: Session, direction: Direction = "up") -> AbstractAsyncContextManager[None]:
         def waiting(holder: str | None) -> None:
             if self.listener is not None:
                 self.listener(MigrationEvent("wait", "", direction, 0, 0, holder=holder))
@@ -168,7 +170,13 @@ class Migrator:
         return session.locked(table.name, table.schema, self.lock_timeout, waiting)
 
     def _emit(
-        self, kind: str, migration_id: str, direction: str, index: int, total: int, ms: int | None = None
+        self,
+        kind: EventKind,
+        migration_id: str,
+        direction: Direction,
+        index: int,
+        total: int,
+        ms: int | None = None,
     ) -> None:
         if self.listener is not None:
             self.listener(MigrationEvent(kind, migration_id, direction, index, total, ms))

@@ -2,10 +2,39 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 from ..files.migration import Migration, SQLMigration
+from .attempt import Direction
+
+#: What a :class:`MigrationEvent` says happened.
+EventKind = Literal["start", "done", "skip", "fail", "wait"]
+#: What a run did with a migration: ran it (``apply``/``revert``), only recorded it (``mark``/
+#: ``unmark``, with ``--fake``), or, in a dry run, planned it.
+RunAction = Literal["apply", "revert", "mark", "unmark", "plan"]
+
+
+class MigrationStatus(str, enum.Enum):
+    """Where a migration stands in a database: the values of :attr:`MigrationState.status`.
+
+    Members are strings (``MigrationStatus.APPLIED == "applied"``) and print as their value.
+    """
+
+    PENDING = "pending"
+    APPLIED = "applied"
+    FAILED = "failed"
+    MODIFIED = "modified"
+    MISSING = "missing"
+    INVALID = "invalid"
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
 
 
 @dataclass(frozen=True)
@@ -18,9 +47,9 @@ class MigrationEvent:
     CLI prints it.
     """
 
-    kind: str
+    kind: EventKind
     migration_id: str
-    direction: str
+    direction: Direction
     index: int
     total: int
     execution_ms: int | None = None
@@ -33,8 +62,8 @@ class MigrationRun:
 
     id: str
     name: str
-    direction: str
-    action: str
+    direction: Direction
+    action: RunAction
     execution_ms: int = 0
     statements: tuple[str, ...] | None = None
     kind: str = ""
@@ -44,7 +73,7 @@ class MigrationRun:
 class RunReport:
     """The result of ``migrate`` or ``rollback``."""
 
-    direction: str
+    direction: Direction
     dry_run: bool = False
     runs: list[MigrationRun] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
@@ -70,7 +99,7 @@ class MigrationState:
     id: str
     name: str
     kind: str
-    status: str
+    status: MigrationStatus
     path: str | None = None
     description: str = ""
     dependencies: tuple[str, ...] = ()
@@ -93,7 +122,7 @@ class Problem:
     message: str
 
 
-def planned_run(migration: Migration, direction: str) -> MigrationRun:
+def planned_run(migration: Migration, direction: Direction) -> MigrationRun:
     statements: tuple[str, ...] | None = None
     if isinstance(migration, SQLMigration):
         chosen = migration.up_statements if direction == "up" else migration.down_statements or []

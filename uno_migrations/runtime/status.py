@@ -9,8 +9,8 @@ from collections.abc import Callable, Mapping
 
 from ..files.migration import MigrationBase
 from ..files.planning import MigrationPlan, out_of_order
-from .report import MigrationState, Problem
-from .version_table import AppliedMigration
+from .records import AppliedMigration
+from .report import MigrationState, MigrationStatus, Problem
 
 PROBLEMS = {
     "modified": "changed since it was applied",
@@ -36,14 +36,16 @@ def migration_states(
         row = applied.get(mid)
         current = base.checksum
         if row is None:
-            status = "pending"
+            status = MigrationStatus.PENDING
         elif row.status == "failed":
-            status = "failed"
+            status = MigrationStatus.FAILED
         else:
             current = checksum_of(base)
-            status = "applied" if current == row.checksum else "modified"
+            status = MigrationStatus.APPLIED if current == row.checksum else MigrationStatus.MODIFIED
         if base.problem is not None and status in ("pending", "applied"):
-            status = "invalid"  # the file does not parse: migrate (or rollback) would stop on it
+            status = (
+                MigrationStatus.INVALID
+            )  # the file does not parse: migrate (or rollback) would stop on it
         states.append(_state(base, status, row, current, mid in late))
     for mid, row in applied.items():
         if mid not in plan.position:
@@ -53,7 +55,7 @@ def migration_states(
                     name=row.name,
                     kind=row.kind,
                     # A failed attempt stays failed without its file: 'repair' forgets it.
-                    status="failed" if row.status == "failed" else "missing",
+                    status=MigrationStatus.FAILED if row.status == "failed" else MigrationStatus.MISSING,
                     statements_done=row.statements_done,
                     description=row.description,
                     applied_at=row.applied_at,
@@ -74,7 +76,7 @@ def problems(states: list[MigrationState]) -> list[Problem]:
 
 
 def _state(
-    base: MigrationBase, status: str, row: AppliedMigration | None, current: str, late: bool
+    base: MigrationBase, status: MigrationStatus, row: AppliedMigration | None, current: str, late: bool
 ) -> MigrationState:
     return MigrationState(
         id=str(base.id),

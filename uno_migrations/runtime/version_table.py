@@ -6,13 +6,9 @@ history of what happened. All SQL here is SQLAlchemy Core: portable, quoted, par
 
 from __future__ import annotations
 
-import getpass
 import logging
-import re
-import socket
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -33,10 +29,19 @@ from sqlalchemy.schema import CreateSchema
 
 from ..dialects import DialectAdapter, get_adapter, portable_timestamp
 from ..dialects.base import DriverSQL, Script
-from ..errors import ConfigurationError
 from ..files.migration import MigrationBase
 from . import layout
 from .compiled import DriverStatement
+from .records import (
+    ACTIONS,
+    AppliedMigration,
+    LogEntry,
+    aware,
+    row_of,
+    timestamp_of,
+    utcnow,
+    validate_identifier,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
@@ -44,88 +49,6 @@ if TYPE_CHECKING:
 #: The version table's statements, as they go to the driver, at DEBUG (``-vvv`` shows them).
 sql_log = logging.getLogger("uno_migrations.sql")
 log = logging.getLogger(__name__)
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,59}")
-
-
-ACTIONS = ("apply", "revert", "mark", "unmark", "repair", "fail")
-
-
-def validate_identifier(value: str, what: str) -> str:
-    if not _IDENTIFIER.fullmatch(value):
-        raise ConfigurationError(
-            f"invalid {what} name {value!r}: use letters, digits and '_' (not starting with a digit)"
-        )
-    return value
-
-
-def current_actor() -> str:
-    try:
-        user = getpass.getuser()
-    except Exception:  # getuser raises various errors when no user name is set
-        user = "unknown"
-    return f"{user}@{socket.gethostname()}"
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _timestamp_of(value: datetime | str | None) -> datetime | None:
-    """A timestamp as the driver returns it: SQLite's text, the others' datetime."""
-    return _aware(datetime.fromisoformat(value) if isinstance(value, str) else value)
-
-
-def _row(
-    base: MigrationBase, status: str, statements_done: int, at: datetime, execution_ms: int, actor: str
-) -> dict[str, Any]:
-    """The version-table row of ``base``, keyed by column."""
-    return {
-        "id": base.id,
-        "name": base.name[:255],
-        "description": base.description,
-        "kind": base.kind,
-        "checksum": base.checksum,
-        "status": status,
-        "statements_done": statements_done,
-        "applied_at": at,
-        "execution_ms": execution_ms,
-        "applied_by": actor[:255],
-    }
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value
-
-
-@dataclass(frozen=True)
-class AppliedMigration:
-    """One row of the version table."""
-
-    id: str
-    name: str
-    description: str
-    kind: str
-    checksum: str
-    status: str
-    statements_done: int
-    applied_at: datetime | None
-    execution_ms: int
-    applied_by: str
-
-
-@dataclass(frozen=True)
-class LogEntry:
-    """One row of the log: what happened to which migration, when, by whom."""
-
-    seq: int
-    migration_id: str
-    action: str
-    at: datetime | None
-    execution_ms: int | None
-    checksum: str | None
-    actor: str
 
 
 class VersionTable:
@@ -224,7 +147,7 @@ class VersionTable:
         sql, args = self._prepare(connection, "read_all", {})
         rows = await self.adapter.fetch_all(connection, sql, args)
         return {
-            r[0]: AppliedMigration(r[0], r[1], r[2], r[3], r[4], r[5], r[6], _timestamp_of(r[7]), r[8], r[9])
+            r[0]: AppliedMigration(r[0], r[1], r[2], r[3], r[4], r[5], r[6], timestamp_of(r[7]), r[8], r[9])
             for r in rows
         }
 
@@ -329,9 +252,9 @@ class VersionTable:
         announce: MigrationBase | None = None,
     ) -> list[DriverSQL]:
         now = utcnow()
-        row = _row(base, status, statements_done, now, execution_ms, actor)
+        row = row_of(base, status, statements_done, now, execution_ms, actor)
         if announce is not None:  # the upsert inserts this row or updates it, as the case may be
-            attempt = _row(announce, "failed", 0, now, 0, actor)
+            attempt = row_of(announce, "failed", 0, now, 0, actor)
             values = {f"{key}_1": value for key, value in row.items()}
             values.update((f"{key}_2", value) for key, value in attempt.items())
             statements = [self._prepare(connection, "record_and_announce", values)]
@@ -461,7 +384,7 @@ class VersionTable:
                 seq=row.seq,
                 migration_id=row.migration_id,
                 action=row.action,
-                at=_aware(row.at),
+                at=aware(row.at),
                 execution_ms=row.execution_ms,
                 checksum=row.checksum,
                 actor=row.actor,
