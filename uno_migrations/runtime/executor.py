@@ -292,7 +292,8 @@ class Steps:
         try:
             if fake or migration.base.transactional:
                 async with session.transaction(check=self._recheck(session, migration.id)) as status:
-                    if session.adapter.lock_per_migration and status != "applied":
+                    recorded = ("applied", "failed") if fake else ("applied",)  # --fake: a failed attempt too
+                    if session.adapter.lock_per_migration and status not in recorded:
                         self._emit("skip", migration.id, "down", index, total)
                         return None
                     if not fake:

@@ -303,8 +303,10 @@ class Migrator:
         async with self._session() as session:
             async with self._locked(session, "down"):
                 applied = await self._read(session, upgrade=not dry_run)
+                # --fake removes records: a failed attempt's too (its newest), as `repair ID` does.
+                records = ("applied", "failed") if fake else ("applied",)
                 chronological = sorted(
-                    (row for row in applied.values() if row.status == "applied"),
+                    (row for row in applied.values() if row.status in records),
                     key=lambda row: (row.applied_at, plan.position.get(row.id, len(plan))),
                 )
                 ids = plan_rollback(
@@ -367,6 +369,7 @@ class Migrator:
             async with session.transaction(write=False):
                 if not await self.version_table.exists(session.connection):
                     return []
+                await self.version_table.layout_version(session.connection)  # a newer one is refused
                 return await self.version_table.history(session.connection)
 
     async def verify(self) -> list[Problem]:
