@@ -5,7 +5,7 @@ module-level ``__getattr__`` and ``__dir__`` made here, so importing the package
 them: ``uno-migrations --help`` does not import SQLAlchemy, and listing an Alembic versions
 directory does not import Alembic.
 
->>> # __getattr__, __dir__ = lazy_exports(__name__, {"Migrator": "runner"})
+>>> # __getattr__, __dir__ = lazy_exports(__name__, {"Migrator": "runtime.migrator"})
 """
 
 from __future__ import annotations

@@ -169,7 +169,7 @@ def _resolve(url: str | URL) -> tuple[URL, type[DialectAdapter]]:
 def create_engine(url: str | URL) -> AsyncEngine:
     """An engine for one migration run: async driver, no pooling (a run holds few connections).
 
-    It is SQLAlchemy's own engine on the async driver, awaited through :mod:`.aio` rather than
+    It is SQLAlchemy's own engine on the async driver, awaited through :mod:`.connections` rather than
     ``AsyncEngine``, whose module imports SQLAlchemy's ORM. What the URL's query holds for
     another driver is translated by the engine's adapter (``DialectAdapter.connect_args``):
     libpq's ``options``, which psycopg2 users put in their URLs, becomes asyncpg's

@@ -11,9 +11,27 @@ import os
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
+from ..errors import DuplicateMigrationError
 from .discovery import discover
 from .loader import load_migration
 from .migration import Migration, MigrationBase
+
+
+def discover_sources(
+    sources: Sequence[MigrationSource], dialect: str | None
+) -> tuple[list[MigrationBase], dict[str, MigrationSource]]:
+    """Every migration of every source, and the source of each id; an id found twice is an error."""
+    found: list[MigrationBase] = []
+    source_of: dict[str, MigrationSource] = {}
+    for source in sources:
+        for base in source.discover(dialect):
+            mid = str(base.id)
+            if mid in source_of:
+                other = next(m for m in found if m.id == mid)
+                raise DuplicateMigrationError(mid, [str(other.path), str(base.path)])
+            source_of[mid] = source
+            found.append(base)
+    return found, source_of
 
 
 @runtime_checkable

@@ -1,8 +1,8 @@
 """Applying and reverting one migration: its transaction, its bookkeeping, its events.
 
-The runner (:mod:`.runner`) decides what runs; this module runs one migration at a time: whole
-where the engine's adapter can send it at once, else step by step, with the write-ahead record
-of attempts where DDL commits implicitly (:mod:`.attempts`).
+The migrator (:mod:`.migrator`) decides what runs; the :class:`Executor` runs one migration at a
+time: whole where the engine's adapter can send it at once, else statement by statement, with the
+write-ahead record of attempts where DDL commits implicitly (:mod:`.implicit_commits`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from ..files.migration import Migration, SQLMigration
 from ..urls import mask_secrets
 from .attempt import Attempt, Direction
 from .context import MigrationContext, execution_error
-from .implicit_commits import Attempts
+from .implicit_commits import ImplicitCommits
 from .records import AppliedMigration
 from .report import MigrationRun, RunAction
 from .run_session import Session
@@ -41,7 +41,7 @@ def resume_point(migration: Migration, row: AppliedMigration) -> int:
     return row.statements_done
 
 
-class Steps:
+class Executor:
     """Applies and reverts single migrations on a session, recording them in ``version_table``
     on behalf of ``actor``; ``emit(kind, id, direction, index, total, ms=None)`` reports events.
     """
@@ -50,7 +50,7 @@ class Steps:
         self.version_table = version_table
         self.actor = actor
         self._emit = emit
-        self._attempts = Attempts(version_table, actor)
+        self._implicit = ImplicitCommits(version_table, actor)
         #: The migration whose write-ahead row the last one recorded wrote (MySQL).
         self._announced: str | None = None
 
@@ -84,7 +84,7 @@ class Steps:
             if failed_row is None and not fake and self._announced != migration.id:
                 outcome = await self._run_whole(session, migration, context)
             if outcome is None:
-                outcome = await self._run_steps(
+                outcome = await self._run_migration(
                     session, context, fake, failed_row is not None, started, following
                 )
             if outcome == "skipped":
@@ -100,7 +100,7 @@ class Steps:
             if not lost:
                 with contextlib.suppress(Exception):  # else recording the failure says why
                     await context.release_tables()
-                await self._attempts.record_failure(session, migration, error, _ms(started))
+                await self._implicit.record_failure(session, migration, error, _ms(started))
             raise error from exc
         ms = _ms(started)
         log.info("%s %s in %d ms", "marked" if fake else "applied", migration.id, ms)
@@ -148,7 +148,7 @@ class Steps:
             state,
         )
 
-    async def _run_steps(
+    async def _run_migration(
         self,
         session: Session,
         context: MigrationContext,
@@ -157,7 +157,7 @@ class Steps:
         started: float,
         following: Migration | None,
     ) -> str:
-        """Apply (or mark) a migration step by step: ``'applied'``, or ``'skipped'`` when another
+        """Apply (or mark) a migration statement by statement: ``'applied'``, or ``'skipped'`` when another
         run applied it meanwhile (SQLite)."""
         migration = context.migration
         base = migration.base
@@ -197,10 +197,10 @@ class Steps:
                     return "skipped"
                 row_exists: Callable[[], bool] | None = None
                 if write_ahead:
-                    row_exists = await self._attempts.write_ahead(session, context, has_row, announced)
+                    row_exists = await self._implicit.write_ahead(session, context, has_row, announced)
                 try:
                     if not fake:
-                        failure = await self._attempts.run_step(session, context, migration.apply)
+                        failure = await self._implicit.run_keeping_progress(session, context, migration.apply)
                 finally:
                     existing = has_row if row_exists is None else row_exists()
                 if failure is None:
@@ -210,7 +210,7 @@ class Steps:
         else:
             if write_ahead:
                 async with session.transaction():
-                    await self._attempts.write_ahead(
+                    await self._implicit.write_ahead(
                         session, context, has_row, announced, in_transaction=False
                     )
             context.attempt.in_transaction = False
@@ -248,7 +248,7 @@ class Steps:
         # right before its first statement that commits implicitly, if it sends one.
         written = None
         if body is not None and not session.adapter.transactional_ddl:
-            written = self._attempts.watch(session, context)
+            written = self._implicit.watch(session, context)
         script = self.version_table.script(
             session.connection,
             migration.base,

@@ -24,17 +24,19 @@ from .version_table import VersionTable
 log = logging.getLogger(__name__)
 
 
-class Attempts:
-    """Records attempts of migrations in ``version_table`` on behalf of ``actor``."""
+class ImplicitCommits:
+    """The protocol for engines whose DDL commits on its own (MySQL): each attempt of a migration is
+    recorded in ``version_table``, on behalf of ``actor``, before anything of it can commit, and its
+    count of statements done as they commit."""
 
     def __init__(self, version_table: VersionTable, actor: str) -> None:
         self.version_table = version_table
         self.actor = actor
 
-    async def run_step(
-        self, session: Session, context: MigrationContext, step: Callable[[MigrationContext], Any]
+    async def run_keeping_progress(
+        self, session: Session, context: MigrationContext, run: Callable[[MigrationContext], Any]
     ) -> Exception | None:
-        """Run a migration's step inside its transaction.
+        """Run ``run`` (the migration's ``apply``) inside its transaction.
 
         Where DDL commits implicitly (MySQL), a failing SQL migration returns its error instead of
         raising, so that the statements before the failing one are committed together with the
@@ -43,10 +45,10 @@ class Attempts:
         """
         keep_done = not session.adapter.transactional_ddl and isinstance(context.migration, SQLMigration)
         if not keep_done:
-            await step(context)
+            await run(context)
             return None
         try:
-            await step(context)
+            await run(context)
         except DBAPIError as exc:
             if exc.connection_invalidated or session.lock_lost() is not None:
                 raise  # nothing can be recorded on a lost connection

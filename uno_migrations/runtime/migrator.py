@@ -13,9 +13,7 @@ from sqlalchemy.engine import URL
 from ..connections import is_async_connection, is_async_engine
 from ..dialects import get_adapter
 from ..errors import (
-    ChecksumMismatchError,
     ConfigurationError,
-    DuplicateMigrationError,
     ExecutionError,
     FailedMigrationError,
     IrreversibleMigrationError,
@@ -23,15 +21,15 @@ from ..errors import (
 )
 from ..files.migration import Migration, MigrationBase
 from ..files.planning import MigrationPlan, order, plan_migrate, plan_rollback
-from ..files.sources import DirectorySource, MigrationSource
+from ..files.sources import DirectorySource, MigrationSource, discover_sources
 from ..urls import async_url, mask_url
 from . import layout
 from .attempt import Direction
-from .executor import Steps, resume_point
+from .executor import Executor, resume_point
 from .records import AppliedMigration, LogEntry, current_actor
 from .report import EventKind, MigrationEvent, MigrationState, Problem, RunReport, planned_run
 from .run_session import Session, open_session
-from .status import migration_states, problems
+from .status import current_checksum, migration_states, problems, refuse_modified
 from .version_table import VersionTable
 
 if TYPE_CHECKING:
@@ -91,7 +89,7 @@ class Migrator:
         self.lock_timeout = lock_timeout
         self.listener = listener
         self.actor = current_actor()
-        self._steps = Steps(self.version_table, self.actor, self._emit)
+        self._executor = Executor(self.version_table, self.actor, self._emit)
 
     @property
     def dialect(self) -> str:
@@ -122,18 +120,7 @@ class Migrator:
 
     def plan(self) -> MigrationPlan:
         """Read every source and order all migrations; touches no database."""
-        dialect = self.dialect
-        found: list[MigrationBase] = []
-        source_of: dict[str, MigrationSource] = {}
-        for source in self.sources:
-            for base in source.discover(dialect):
-                mid = str(base.id)
-                if mid in source_of:
-                    other = next(m for m in found if m.id == mid)
-                    raise DuplicateMigrationError(mid, [str(other.path), str(base.path)])
-                source_of[mid] = source
-                found.append(base)
-        self._source_of = source_of
+        found, self._source_of = discover_sources(self.sources, self.dialect)
         return order(found)
 
     def _session(self) -> AbstractAsyncContextManager[Session]:
@@ -200,7 +187,7 @@ class Migrator:
         async with self._session() as session:
             async with self._locked(session):
                 applied = await self._read(session, upgrade=not dry_run)
-                self._check_modified(plan, applied, session.adapter.name)
+                refuse_modified(migration_states(plan, applied, self._checksum_of(session.adapter.name)))
                 failed = {mid: row for mid, row in applied.items() if row.status == "failed"}
                 if failed and not (resume or fake):
                     first = next(iter(failed.values()))
@@ -258,7 +245,7 @@ class Migrator:
             following = loaded[index + 1] if index + 1 < len(loaded) else None
             if following is not None and following.id in failed:
                 following = None
-            run = await self._steps.apply(session, migration, index, len(loaded), fake, row, following)
+            run = await self._executor.apply(session, migration, index, len(loaded), fake, row, following)
             if run is None:
                 report.skipped.append(migration.id)
             else:
@@ -268,23 +255,7 @@ class Migrator:
         return self._source_of[str(base.id)].load(base, dialect)
 
     def _checksum_of(self, dialect: str) -> Callable[[MigrationBase], str]:
-        """Current checksums; a class that overrides get_checksum() has to be imported."""
-
-        def checksum_of(base: MigrationBase) -> str:
-            return self._load(base, dialect).base.checksum if base.custom_checksum else base.checksum
-
-        return checksum_of
-
-    def _check_modified(
-        self, plan: MigrationPlan, applied: dict[str, AppliedMigration], dialect: str
-    ) -> None:
-        problems = [
-            (state.id, state.path or state.id)
-            for state in migration_states(plan, applied, self._checksum_of(dialect))
-            if state.status == "modified"
-        ]
-        if problems:
-            raise ChecksumMismatchError(problems)
+        return current_checksum(lambda base: self._load(base, dialect))
 
     # -- rollback ---------------------------------------------------------------------------
 
@@ -321,7 +292,7 @@ class Migrator:
                     report.runs = [planned_run(m, "down") for m in targets]
                     return report
                 for index, migration in enumerate(targets):
-                    run = await self._steps.revert(session, migration, index, len(targets), fake)
+                    run = await self._executor.revert(session, migration, index, len(targets), fake)
                     if run is None:
                         report.skipped.append(migration.id)
                     else:

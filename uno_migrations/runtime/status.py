@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from ..files.migration import MigrationBase
+from ..errors import ChecksumMismatchError
+from ..files.migration import Migration, MigrationBase
 from ..files.planning import MigrationPlan, out_of_order
 from .records import AppliedMigration
 from .report import MigrationState, MigrationStatus, Problem
@@ -17,6 +18,23 @@ PROBLEMS = {
     "missing": "applied, but its file is missing",
     "failed": "failed part-way; see 'migrate --resume', 'repair' or 'rollback'",
 }
+
+
+def current_checksum(load: Callable[[MigrationBase], Migration]) -> Callable[[MigrationBase], str]:
+    """The checksum of a migration now: discovery's, except for a class that overrides
+    ``get_checksum()``, which ``load`` has to import."""
+
+    def checksum_of(base: MigrationBase) -> str:
+        return load(base).base.checksum if base.custom_checksum else base.checksum
+
+    return checksum_of
+
+
+def refuse_modified(states: list[MigrationState]) -> None:
+    """Stop a run when an applied migration's file changed since it was applied."""
+    modified = [(s.id, s.path or s.id) for s in states if s.status == MigrationStatus.MODIFIED]
+    if modified:
+        raise ChecksumMismatchError(modified)
 
 
 def migration_states(

@@ -57,6 +57,7 @@ def bind_parameters(
     """Rewrite ``$n`` (list) or ``:name`` (dict) placeholders for the driver's paramstyle, in
     the code of ``sql`` as ``syntax`` reads it.
 
+    >>> from uno_migrations.sql.syntax import GENERIC
     >>> bind_parameters("SELECT $2, $1::int", [1, 2], "qmark", GENERIC)
     ('SELECT ?, ?::int', (2, 1))
     """
