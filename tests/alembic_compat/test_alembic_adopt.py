@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 from alembic_support import HEAD, ORDER, VERSIONS, alembic, history_migrator, schema_of
-from cli_support import Cli
-from conftest import TestDatabase, _database
+from helpers import Cli, TestDatabase, fresh_database
 
 from alembic_compat import AdoptError, adopt
 
@@ -32,7 +31,7 @@ async def test_adopt_then_migrate_applies_only_the_rest(db: TestDatabase, tmp_pa
 
     rest = await migrator.migrate()
     assert rest.ids == [rev for rev in ORDER if rev not in ADOPTED]
-    async with _database(db.dialect, tmp_path) as reference:
+    async with fresh_database(db.dialect, tmp_path) as reference:
         await alembic(reference.url)
         assert await schema_of(db.url) == await schema_of(reference.url)
     assert await db.scalar("SELECT COUNT(*) FROM invoices") == 3

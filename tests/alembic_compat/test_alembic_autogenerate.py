@@ -7,8 +7,7 @@ import textwrap
 import uuid
 from pathlib import Path
 
-from cli_support import Cli, only, version_rows
-from conftest import TestDatabase
+from helpers import Cli, TestDatabase, only, version_rows
 
 from alembic_compat import difference, load_metadata
 

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 from alembic_support import VERSIONS, history_migrator, write_revision
-from cli_support import Cli, only
-from conftest import TestDatabase
+from helpers import Cli, TestDatabase, only
 
 from alembic_compat import AlembicSource, BranchLabelError, DuplicateRevisionError, UnknownRevisionError
 from uno_migrations import (

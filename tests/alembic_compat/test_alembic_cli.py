@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 from alembic_support import HEAD, ORDER, VERSIONS
-from cli_support import Cli, imported_after, only, version_rows
-from conftest import TestDatabase
+from helpers import Cli, TestDatabase, imported_after, only, version_rows
 
 
 async def test_the_option_before_or_after_the_command(db: TestDatabase, cli: Cli) -> None:

@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 from alembic_support import HEAD, ORDER, VERSION_TABLES, VERSIONS, alembic, history_migrator, schema_of
-from conftest import TestDatabase, _database
+from helpers import TestDatabase, fresh_database
 
 from alembic_compat import AlembicSource
 
@@ -33,7 +33,7 @@ async def test_history_to_head_and_back_matches_alembic(db: TestDatabase, tmp_pa
     assert await db.fetch("SELECT kind FROM audit_events") == [("migrated",)]
 
     ours = await schema_of(db.url)
-    async with _database(db.dialect, tmp_path) as theirs:
+    async with fresh_database(db.dialect, tmp_path) as theirs:
         await alembic(theirs.url)
         assert await theirs.scalar("SELECT version_num FROM alembic_version") == HEAD
         assert ours == await schema_of(theirs.url)
@@ -62,7 +62,7 @@ async def test_targets_prefixes_and_partial_rollbacks(db: TestDatabase) -> None:
 
 async def test_two_histories_at_once_each_on_its_own_database(db: TestDatabase, tmp_path: Path) -> None:
     """``op`` inside a revision is the running migration's, even with two runs interleaved."""
-    async with _database(db.dialect, tmp_path) as other:
+    async with fresh_database(db.dialect, tmp_path) as other:
         first, second = history_migrator(db.url), history_migrator(other.url)
         reports = await asyncio.gather(first.migrate(), second.migrate())
         assert [r.ids for r in reports] == [ORDER, ORDER]

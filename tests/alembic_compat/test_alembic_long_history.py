@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from alembic_support import history_migrator
-from conftest import TestDatabase
+from helpers import TestDatabase
 from long_history import write_long_history
 
 SCRIPT = str(Path(sys.executable).with_name("uno-migrations"))

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from alembic_support import ORDER, VERSION_TABLES, history_migrator, write_revision
-from cli_support import only
-from conftest import TestDatabase
+from helpers import TestDatabase, only
 
 from uno_migrations import ExecutionError, Migrator
 

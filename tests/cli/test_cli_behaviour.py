@@ -17,9 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import ENTRY_POINTS, SIMPLE_IDS, SIMPLE_MIGRATIONS, Cli, only, version_rows
 from click.testing import CliRunner
-from conftest import TestDatabase
+from helpers import ENTRY_POINTS, SIMPLE_IDS, SIMPLE_MIGRATIONS, Cli, TestDatabase, only, version_rows
 
 from uno_migrations.cli import program
 from uno_migrations.cli.config import ENV_CONFIG

@@ -9,7 +9,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from cli_support import Cli
+from helpers import Cli
 
 from uno_migrations import ConfigurationError
 from uno_migrations.cli.config import Settings, load_settings

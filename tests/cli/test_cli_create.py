@@ -8,8 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cli_support import Cli, version_rows
-from conftest import TestDatabase
+from helpers import Cli, TestDatabase, version_rows
 
 from uno_migrations import Migrator
 from uno_migrations.files.discovery import discover

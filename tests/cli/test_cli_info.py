@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cli_support import SIMPLE_MIGRATIONS, Cli
+from helpers import SIMPLE_MIGRATIONS, Cli
 
 UNREACHABLE = "postgresql://postgres:s3cr3t@127.0.0.1:1/nope"
 

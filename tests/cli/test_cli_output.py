@@ -9,8 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cli_support import SIMPLE_IDS, SIMPLE_MIGRATIONS, Cli, only, version_rows
-from conftest import TestDatabase
+from helpers import SIMPLE_IDS, SIMPLE_MIGRATIONS, Cli, TestDatabase, only, version_rows
 
 from uno_migrations.cli.progress import LoggingSetup, RunPrinter
 from uno_migrations.runtime.report import MigrationEvent

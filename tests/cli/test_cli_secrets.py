@@ -7,8 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cli_support import SIMPLE_IDS, SIMPLE_MIGRATIONS, Cli, only, version_rows
-from conftest import TestDatabase
+from helpers import SIMPLE_IDS, SIMPLE_MIGRATIONS, Cli, TestDatabase, only, version_rows
 from sqlalchemy.engine import make_url
 
 SECRET = "s3cr3t-value"

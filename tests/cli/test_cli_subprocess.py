@@ -12,8 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cli_support import ENTRY_POINTS, SIMPLE_IDS, SIMPLE_MIGRATIONS, Cli, version_rows
-from conftest import TestDatabase
+from helpers import ENTRY_POINTS, SIMPLE_IDS, SIMPLE_MIGRATIONS, Cli, TestDatabase, version_rows
 
 from uno_migrations import Migrator
 

@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import require_engine
+from helpers import require_engine
 
 ROOT = Path(__file__).parents[2]
-MODULE = "tests/engines/test_rollback.py"
+MODULE = "tests/runtime/test_rollback.py"
 
 
 def _pytest(*args: str) -> subprocess.CompletedProcess[str]:

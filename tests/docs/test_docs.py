@@ -69,7 +69,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ENGINES, TestDatabase
+from helpers import ENGINES, TestDatabase
 
 from uno_migrations import IrreversibleMigrationError, MigrationError, Migrator
 
@@ -664,7 +664,7 @@ _OPTION = re.compile(r"(?<![\w-])--[a-z][a-z-]*")
 
 @pytest.mark.parametrize("block", _SYNOPSES, ids=[b.where for b in _SYNOPSES])
 def test_every_option_a_synopsis_names_is_in_the_help(block: Block, tmp_path: Path) -> None:
-    from cli_support import Cli
+    from helpers import Cli
 
     words = block.text.split()
     assert words[0] == "uno-migrations", f"{block.where}: a synopsis starts with uno-migrations"

@@ -7,8 +7,7 @@ import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
-from cli_support import Cli
-from conftest import TestDatabase
+from helpers import Cli, TestDatabase
 
 MakeDir = Callable[..., Path]
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from cli_support import imported_after
-from conftest import TestDatabase
+from helpers import TestDatabase, imported_after
 
 MakeDir = Callable[..., Path]
 

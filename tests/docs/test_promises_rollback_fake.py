@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from cli_support import Cli
-from conftest import TestDatabase
+from helpers import Cli, TestDatabase
 
 MakeDir = Callable[..., Path]
 

@@ -13,8 +13,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from cli_support import Cli, Result, only
-from conftest import TestDatabase
+from helpers import Cli, Result, TestDatabase, only
 from test_docs import normalise, quoted_output
 
 MakeDir = Callable[..., Path]

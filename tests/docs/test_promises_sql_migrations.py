@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import TestDatabase
+from helpers import TestDatabase
 
 from uno_migrations import DiscoveryError, IrreversibleMigrationError, MigrationError, Migrator
 

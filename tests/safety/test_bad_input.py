@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from cli_support import Cli
-from conftest import TestDatabase
+from helpers import Cli, TestDatabase
 
 MakeDir = Callable[..., Path]
 

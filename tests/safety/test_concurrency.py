@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import TestDatabase
+from helpers import TestDatabase
 
 MakeDir = Callable[..., Path]
 SCRIPT = str(Path(sys.executable).with_name("uno-migrations"))

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TestDatabase
+from helpers import TestDatabase
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from tcp_proxy import TcpProxy

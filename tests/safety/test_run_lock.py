@@ -17,8 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cli_support import Cli, only
-from conftest import TestDatabase
+from helpers import Cli, TestDatabase, only
 
 from uno_migrations import MigrationEvent, Migrator
 

@@ -8,8 +8,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from cli_support import Cli
-from conftest import TestDatabase
+from helpers import Cli, TestDatabase
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, insert
 from sqlalchemy.dialects import mysql
 

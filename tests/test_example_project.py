@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import TestDatabase
+from helpers import TestDatabase
 
 from uno_migrations import Migrator
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "migrations"
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "migrations"
 
 
 async def test_example_project_round_trip(db: TestDatabase) -> None:

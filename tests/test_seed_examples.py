@@ -6,11 +6,11 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import TestDatabase
+from helpers import TestDatabase
 
 from uno_migrations import Migrator
 
-SEED = Path(__file__).resolve().parent.parent / "seed_examples"
+SEED = Path(__file__).resolve().parent / "seed_examples"
 VERSION_TABLES = {"uno_migrations", "uno_migrations_log", "uno_migrations_layout"}
 
 

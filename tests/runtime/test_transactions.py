@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TestDatabase
+from helpers import TestDatabase
 
 from uno_migrations import ExecutionError, FailedMigrationError, MigrationEvent, Migrator
 

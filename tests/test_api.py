@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import TestDatabase
+from helpers import TestDatabase
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import uno_migrations

@@ -10,8 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cli_support import imported_after
-from conftest import TestDatabase
+from helpers import TestDatabase, imported_after
 
 from uno_migrations import ExecutionError, Migrator
 

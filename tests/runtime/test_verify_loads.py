@@ -7,8 +7,7 @@ import json
 import re
 from pathlib import Path
 
-from cli_support import Cli, version_rows
-from conftest import TestDatabase
+from helpers import Cli, TestDatabase, version_rows
 
 GOOD = {
     "1_a.sql": "-- Migration: A\nCREATE TABLE a (id INTEGER);\n-- DOWN\nDROP TABLE a;\n",

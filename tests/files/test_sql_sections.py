@@ -6,8 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cli_support import Cli
-from conftest import TestDatabase
+from helpers import Cli, TestDatabase
 
 UP = "CREATE TABLE sections (id INTEGER);\n"
 DOWN = "DROP TABLE sections;\n"
