@@ -143,3 +143,27 @@ def test_the_unknown_engine_error_is_as_the_page_quotes() -> None:
         get_adapter("oracle")
     page = " ".join((PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8").split())
     assert f"one line: `{caught.value}`" in page
+
+
+def test_a_run_has_one_adapter_made_where_its_session_opens() -> None:
+    """The run's adapter (which holds its connection's state) is made in run_session.py only;
+    the version table works through it (``VersionTable.on``), not through one of its own."""
+    makers = {
+        str(path.relative_to(PACKAGE))
+        for module, path in _modules()
+        if _layer(module) == "runtime"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "get_adapter"
+    }
+    assert makers == {"runtime/run_session.py"}
+    unbound = [
+        f"{path.relative_to(PACKAGE)}:{node.lineno}"
+        for module, path in _modules()
+        if _layer(module) == "runtime"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Attribute)
+        and node.func.value.attr == "version_table"
+    ]
+    assert not unbound, f"the version table used without the run's adapter at {', '.join(unbound)}"

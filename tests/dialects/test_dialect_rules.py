@@ -55,8 +55,7 @@ def test_postgresql_inlines_only_values_it_can_write_safely() -> None:
     """The one-query path writes the version rows' values in as literals, or not at all."""
     from datetime import datetime, timezone
 
-    from uno_migrations.dialects.base import ServerElapsed
-    from uno_migrations.dialects.postgresql import _inline
+    from uno_migrations.dialects.postgresql import ServerElapsed, _inline
 
     at = datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=timezone.utc)
     sql = "INSERT INTO t VALUES ($1::VARCHAR, $2::INTEGER, $3::TIMESTAMP WITH TIME ZONE, $4::VARCHAR, $10::INTEGER)"

@@ -143,11 +143,6 @@ class Script:
     body: Callable[[Any], None] | None = None
 
 
-class ServerElapsed(int):
-    """The migration's duration, where the database measures it: an adapter that sends a whole
-    script at once renders this value as the time elapsed since its transaction began."""
-
-
 class ScriptError(Exception):
     """Statement ``index`` of a script raised ``error`` (a DBAPIError); nothing of it was kept."""
 

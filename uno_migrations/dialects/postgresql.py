@@ -21,7 +21,6 @@ from .base import (
     RowStream,
     RunLock,
     Script,
-    ServerElapsed,
     SessionLock,
     URLParameterError,
     walk_causes,
@@ -33,6 +32,12 @@ if TYPE_CHECKING:
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 _ELAPSED_MS = "(EXTRACT(EPOCH FROM clock_timestamp() - transaction_timestamp()) * 1000)::INTEGER"
+
+
+class ServerElapsed(int):
+    """The duration :meth:`PostgreSQLAdapter.run_script` gives ``Script.record``: the script goes
+    whole, so its time is measured by the server, and this value is written into the version
+    rows as the time elapsed since the transaction began (see :func:`_literal`)."""
 
 
 def _literal(value: Any) -> str | None:

@@ -25,7 +25,6 @@ from .implicit_commits import ImplicitCommits
 from .records import AppliedMigration
 from .report import MigrationRun, RunAction
 from .run_session import Session
-from .version_table import VersionTable
 
 Emit = Callable[..., None]
 log = logging.getLogger(__name__)
@@ -42,15 +41,14 @@ def resume_point(migration: Migration, row: AppliedMigration) -> int:
 
 
 class Executor:
-    """Applies and reverts single migrations on a session, recording them in ``version_table``
+    """Applies and reverts single migrations on a session, recording them in its ``table``
     on behalf of ``actor``; ``emit(kind, id, direction, index, total, ms=None)`` reports events.
     """
 
-    def __init__(self, version_table: VersionTable, actor: str, emit: Emit) -> None:
-        self.version_table = version_table
+    def __init__(self, actor: str, emit: Emit) -> None:
         self.actor = actor
         self._emit = emit
-        self._implicit = ImplicitCommits(version_table, actor)
+        self._implicit = ImplicitCommits(actor)
         #: The migration whose write-ahead row the last one recorded wrote (MySQL).
         self._announced: str | None = None
 
@@ -138,7 +136,7 @@ class Executor:
         """After the run's connection (and with it the lock) is lost: nothing can be recorded;
         warn with the migration's real state, read back on a new connection."""
         try:
-            state = await session.read_back(lambda c: self.version_table.describe_state(c, migration_id))
+            state = await session.read_back(lambda c: session.table.describe_state(c, migration_id))
         except Exception as exc:  # the server may be out of reach: say so, keep the real error
             state = f"could not be read back ({mask_secrets(driver_message(exc)) or type(exc).__name__})"
         log.warning(
@@ -180,7 +178,7 @@ class Executor:
         async def record(existing: bool | None) -> None:
             session.check_lock(migration.id)
             await context.release_tables()
-            await self.version_table.record(
+            await session.table.record(
                 session.connection,
                 base,
                 action=action,
@@ -225,7 +223,7 @@ class Executor:
         """Where each migration takes the lock (SQLite), the query that re-checks its status."""
         if not session.adapter.lock_per_migration:
             return None
-        return self.version_table.status_query(session.connection, migration_id)
+        return session.table.status_query(session.connection, migration_id)
 
     async def _run_whole(
         self, session: Session, migration: Migration, context: MigrationContext
@@ -249,15 +247,15 @@ class Executor:
         written = None
         if body is not None and not session.adapter.transactional_ddl:
             written = self._implicit.watch(session, context)
-        script = self.version_table.script(
+        script = session.table.script(
             session.connection,
             migration.base,
             statements,
-            self.actor,
-            check,
-            context.log_statement,
-            body,
-            written,
+            actor=self.actor,
+            check=check,
+            starting=context.log_statement,
+            body=body,
+            written=written,
         )
         try:
             return await session.adapter.run_script(session.connection, script)
@@ -285,7 +283,7 @@ class Executor:
 
         async def remove() -> None:
             session.check_lock(migration.id)
-            await self.version_table.remove(
+            await session.table.remove(
                 session.connection, migration.id, action=action, execution_ms=_ms(started), actor=self.actor
             )
 

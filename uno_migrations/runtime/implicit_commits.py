@@ -19,18 +19,16 @@ from ..files.migration import Migration, SQLMigration
 from .context import MigrationContext
 from .cursor_events import add_hook
 from .run_session import Session
-from .version_table import VersionTable
 
 log = logging.getLogger(__name__)
 
 
 class ImplicitCommits:
-    """The protocol for engines whose DDL commits on its own (MySQL): each attempt of a migration is
-    recorded in ``version_table``, on behalf of ``actor``, before anything of it can commit, and its
-    count of statements done as they commit."""
+    """The protocol for engines whose DDL commits on its own (MySQL): each attempt of a migration
+    is recorded in the session's ``table``, on behalf of ``actor``, before anything of it can
+    commit, and its count of statements done as they commit."""
 
-    def __init__(self, version_table: VersionTable, actor: str) -> None:
-        self.version_table = version_table
+    def __init__(self, actor: str) -> None:
         self.actor = actor
 
     async def run_keeping_progress(
@@ -53,7 +51,7 @@ class ImplicitCommits:
             if exc.connection_invalidated or session.lock_lost() is not None:
                 raise  # nothing can be recorded on a lost connection
             await context.release_tables()
-            await self.version_table.set_statements_done(
+            await session.table.set_statements_done(
                 session.connection, context.migration.id, context.attempt.statements_done
             )
             return exc
@@ -83,14 +81,14 @@ class ImplicitCommits:
         watching and tells whether the row exists.
         """
         migration = context.migration
-        statements = self.version_table.attempt_statements(
+        statements = session.table.attempt_statements(
             session.connection, migration.base, self.actor, context.attempt.resume_from, existing
         )
         lazy = in_transaction and not announced and not isinstance(migration, SQLMigration)
         if not announced and not lazy:
             await session.adapter.execute_batch(session.connection, statements)
         if isinstance(migration, SQLMigration):
-            connection, table = session.connection, self.version_table
+            connection, table = session.connection, session.table
 
             async def progress(done: int) -> None:
                 await table.set_statements_done(connection, migration.id, done)
@@ -104,7 +102,7 @@ class ImplicitCommits:
         commits implicitly (as :meth:`write_ahead` does on the general path). Returns a function
         to call once it has run (more than once is fine): it stops watching and tells whether
         the row exists."""
-        statements = self.version_table.attempt_statements(
+        statements = session.table.attempt_statements(
             session.connection, context.migration.base, self.actor, context.attempt.resume_from, False
         )
         return _write_before_implicit_commit(session, statements, False)
@@ -119,13 +117,13 @@ class ImplicitCommits:
             async with session.transaction():
                 if not session.adapter.transactional_ddl or not migration.base.transactional:
                     if error.statements_done == 0:
-                        await self.version_table.forget(session.connection, migration.id)
+                        await session.table.forget(session.connection, migration.id)
                     else:
                         # Kept only if the attempt committed something (its row went with it).
-                        await self.version_table.set_statements_done(
+                        await session.table.set_statements_done(
                             session.connection, migration.id, error.statements_done
                         )
-                await self.version_table.append_log(
+                await session.table.append_log(
                     session.connection, migration.id, "fail", self.actor, ms, migration.base.checksum
                 )
         except Exception:  # the original failure matters more than a failure to record it

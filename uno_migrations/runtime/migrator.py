@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Union
 from sqlalchemy.engine import URL
 
 from ..connections import is_async_connection, is_async_engine
-from ..dialects import get_adapter
+from ..dialects import adapter_class
 from ..errors import (
     ConfigurationError,
     ExecutionError,
@@ -89,7 +89,7 @@ class Migrator:
         self.lock_timeout = lock_timeout
         self.listener = listener
         self.actor = current_actor()
-        self._executor = Executor(self.version_table, self.actor, self._emit)
+        self._executor = Executor(self.actor, self._emit)
 
     @property
     def dialect(self) -> str:
@@ -101,7 +101,7 @@ class Migrator:
         else:
             assert self._connection is not None
             name = self._connection.dialect.name
-        return get_adapter(name).name
+        return adapter_class(name).name
 
     @property
     def url(self) -> str:
@@ -126,12 +126,12 @@ class Migrator:
     def _session(self) -> AbstractAsyncContextManager[Session]:
         bind = self._connection or self._engine or self._url
         assert bind is not None
-        return open_session(bind, self.lock_timeout)
+        return open_session(bind, self.lock_timeout, self.version_table)
 
     async def _read(self, session: Session, upgrade: bool = False) -> dict[str, AppliedMigration]:
         """The version table's rows; ``upgrade`` (a run that writes, under the lock): an older
         layout of uno's tables is upgraded in place first. A newer layout is refused."""
-        table = self.version_table
+        table = session.table
         async with session.transaction(write=False):
             if not await table.exists(session.connection):
                 return {}
@@ -219,8 +219,8 @@ class Migrator:
                 alembic = False
                 if todo and not applied:
                     async with session.transaction():
-                        alembic = await self.version_table.alembic_manages(session.connection)
-                        await self.version_table.create(session.connection)
+                        alembic = await session.table.alembic_manages(session.connection)
+                        await session.table.create(session.connection)
                 try:
                     await self._apply_all(session, loaded, failed, fake, report)
                 except ExecutionError as exc:
@@ -318,7 +318,7 @@ class Migrator:
 
     def _database_missing(self) -> bool:
         """A database that connecting would create (an SQLite file) does not exist yet."""
-        return self._url is not None and get_adapter(self.dialect).database_missing(self._url)
+        return self._url is not None and adapter_class(self.dialect)().database_missing(self._url)
 
     async def status(self) -> list[MigrationState]:
         """Every migration with where it stands: files in plan order, then missing ones.
@@ -338,10 +338,10 @@ class Migrator:
             return []
         async with self._session() as session:
             async with session.transaction(write=False):
-                if not await self.version_table.exists(session.connection):
+                if not await session.table.exists(session.connection):
                     return []
-                await self.version_table.layout_version(session.connection)  # a newer one is refused
-                return await self.version_table.history(session.connection)
+                await session.table.layout_version(session.connection)  # a newer one is refused
+                return await session.table.history(session.connection)
 
     async def verify(self) -> list[Problem]:
         """Modified, missing and failed migrations, and every migration, applied or pending,
@@ -391,12 +391,12 @@ class Migrator:
                         if wanted is not None and state.id not in wanted:
                             continue
                         if state.status == "modified" and state.checksum:
-                            await self.version_table.set_checksums(
+                            await session.table.set_checksums(
                                 session.connection, [(state.id, state.checksum)], self.actor
                             )
                             repaired.append(state.id)
                         elif state.status == "failed":
-                            await self.version_table.remove(
+                            await session.table.remove(
                                 session.connection,
                                 state.id,
                                 action="repair",

@@ -20,6 +20,8 @@ from ..urls import create_engine, mask_secrets, mask_url
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+    from .version_table import VersionTable
+
 T = TypeVar("T")
 
 
@@ -35,6 +37,8 @@ class Session:
     connection: AsyncConnection
     engine: AsyncEngine
     adapter: DialectAdapter
+    #: uno's tables, through this session's adapter.
+    table: VersionTable
     external_transaction: bool = False
     #: The run lock while the run holds it.
     lock: RunLock | None = None
@@ -122,15 +126,20 @@ class Session:
 
 @asynccontextmanager
 async def open_session(
-    bind: AsyncEngine | AsyncConnection | URL, lock_timeout: float
+    bind: AsyncEngine | AsyncConnection | URL, lock_timeout: float, table: VersionTable | None = None
 ) -> AsyncIterator[Session]:
-    """A session on ``bind``; an engine made from a URL is disposed of afterwards."""
+    """A session on ``bind`` with ``table`` through its adapter; an engine made from a URL is
+    disposed of afterwards. Without ``table``, uno's tables under their default name."""
+    if table is None:
+        from .version_table import VersionTable
+
+        table = VersionTable()
     if is_async_connection(bind):
         adapter = get_adapter(bind.dialect.name)
         external = bind.in_transaction()
         if external:
             await adapter.join_transaction(bind)
-        yield Session(bind, bind.engine, adapter, external)
+        yield Session(bind, bind.engine, adapter, table.on(adapter), external)
         return
     engine = create_engine(bind) if isinstance(bind, URL) else cast("AsyncEngine", bind)
     try:
@@ -143,7 +152,7 @@ async def open_session(
         try:
             adapter = get_adapter(connection.dialect.name)
             await adapter.prepare(connection, lock_timeout)
-            yield Session(connection, engine, adapter)
+            yield Session(connection, engine, adapter, table.on(adapter))
         finally:
             await connection.close()
     finally:

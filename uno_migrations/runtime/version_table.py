@@ -6,6 +6,7 @@ history of what happened. All SQL here is SQLAlchemy Core: portable, quoted, par
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
@@ -27,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.schema import CreateSchema
 
-from ..dialects import DialectAdapter, get_adapter, portable_timestamp
+from ..dialects import DialectAdapter, adapter_class, portable_timestamp
 from ..dialects.base import DriverSQL, Script
 from ..files.migration import MigrationBase
 from . import layout
@@ -60,7 +61,9 @@ class VersionTable:
         self.name = validate_identifier(name, "table")
         self.schema = None if schema is None else validate_identifier(schema, "schema")
         self.metadata = MetaData(schema=self.schema)
-        self.adapter: DialectAdapter = get_adapter(dialect) if dialect else DialectAdapter()
+        #: The engine's capabilities (column types, the upsert) until :meth:`on` gives the table
+        #: the run's own adapter, through which a run reads and writes it.
+        self.adapter: DialectAdapter = adapter_class(dialect)() if dialect else DialectAdapter()
         timestamp = self.adapter.timestamp_type() if dialect else portable_timestamp()
         self.migrations = Table(
             self.name,
@@ -137,6 +140,13 @@ class VersionTable:
         layout.check(self.name, found)
         return found
 
+    def on(self, adapter: DialectAdapter) -> VersionTable:
+        """This table as a run uses it: through the run's own ``adapter`` (the one holding its
+        connection's state), sharing the statements compiled once for all runs."""
+        bound = copy.copy(self)
+        bound.adapter = adapter
+        return bound
+
     async def upgrade_layout(self, connection: AsyncConnection, found: int) -> None:
         """Upgrade the existing tables from layout ``found`` to the current one."""
         for version in await layout.upgrade(connection, self.layout, found):
@@ -178,6 +188,7 @@ class VersionTable:
         connection: AsyncConnection,
         base: MigrationBase,
         statements: list[str],
+        *,
         actor: str,
         check: bool,
         starting: Callable[[int, str], None],
