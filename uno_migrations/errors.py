@@ -132,13 +132,13 @@ class FailedMigrationError(MigrationError):
         if resumable:
             super().__init__(
                 f"migration {migration_id!r} failed earlier after {statements_done} statement(s); "
-                f"use 'migrate --resume' to continue it, 'repair {migration_id}' to forget the "
-                "attempt, or 'rollback'"
+                f"use 'migrate --resume' to continue it, or 'repair {migration_id}' to forget the "
+                "attempt"
             )
         else:  # Python code is not a list of statements: it cannot be continued half-way
             super().__init__(
                 f"migration {migration_id!r} failed earlier, part-way; undo what it did by hand, "
-                f"then 'repair {migration_id}' to forget the attempt, or 'rollback'"
+                f"then 'repair {migration_id}' to forget the attempt"
             )
 
 

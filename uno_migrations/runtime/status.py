@@ -16,7 +16,7 @@ from .report import MigrationState, MigrationStatus, Problem
 PROBLEMS = {
     "modified": "changed since it was applied",
     "missing": "applied, but its file is missing",
-    "failed": "failed part-way; see 'migrate --resume', 'repair' or 'rollback'",
+    "failed": "failed part-way; see 'migrate --resume' or 'repair'",
 }
 
 
