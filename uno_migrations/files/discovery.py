@@ -123,7 +123,8 @@ def _default_name(stem: str) -> str:
 
 
 def _new_base(stem: str, path: str, kind: MigrationKind, data: bytes, **fields: Any) -> MigrationBase:
-    fields.setdefault("name", _default_name(stem))
+    if "name" not in fields:  # not setdefault: the default is worked out only when needed
+        fields["name"] = _default_name(stem)
     return MigrationBase(
         id=stem,
         version=int(stem.split("_", 1)[0]),

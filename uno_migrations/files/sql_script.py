@@ -33,6 +33,10 @@ class SQLHeader:
     transactional: bool = True
 
 
+#: The header of a script without one (frozen: every such script shares it).
+_NO_HEADER = SQLHeader()
+
+
 @dataclass(frozen=True)
 class SQLScript:
     """A parsed script; ``down`` is None when the script has no down section (irreversible)."""
@@ -271,7 +275,7 @@ def parse_script(text: str, dialect: str | None = None) -> SQLScript:
     text = text.replace("\r\n", "\n").removeprefix("\ufeff")
     if "--" not in text and _masked(text) is not None:  # no comments: no header, no separators
         plain = text if text.strip() else ""
-        return SQLScript(header=_header("", {}, True), up=plain, down=None, up_line=1, down_line=None)
+        return SQLScript(header=_NO_HEADER, up=plain, down=None, up_line=1, down_line=None)
     layout = _scan(text, syntax_of(dialect))
     markers, first_statement = layout.markers, layout.first_statement
     up = down = None
