@@ -19,9 +19,11 @@ Every statement runs on the migration's connection, inside its transaction where
 
 from __future__ import annotations
 
+import os
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from weakref import WeakKeyDictionary
 
 from alembic.operations import Operations
@@ -33,9 +35,16 @@ from uno_migrations.errors import MigrationError
 from uno_migrations.runtime.context import MigrationContext
 from uno_migrations.runtime.cursor_events import add_hook
 
-from .proxies import EnvironmentFactory, active
+from .proxies import active
+
+if TYPE_CHECKING:
+    from alembic.runtime.environment import EnvironmentContext
+    from sqlalchemy.engine import URL
 
 T = TypeVar("T")
+#: Makes the Alembic environment a versions directory gives its revisions on a connection to the
+#: database at a URL, configured as an ``env.py`` would (``context.configure(connection=...)``).
+EnvironmentFactory = Callable[[Connection, "URL"], "EnvironmentContext"]
 
 
 class _RuntimeContext(AlembicContext):
@@ -46,8 +55,16 @@ class _RuntimeContext(AlembicContext):
     SQLAlchemy began implicitly, since every statement is already committed on its own.
     """
 
-    def __init__(self, connection: Connection, transactional: bool) -> None:
-        super().__init__(connection.dialect, connection, {"as_sql": False})
+    def __init__(
+        self,
+        connection: Connection,
+        transactional: bool,
+        opts: dict[str, Any] | None = None,
+        environment: EnvironmentContext | None = None,
+    ) -> None:
+        super().__init__(
+            connection.dialect, connection, {"as_sql": False} if opts is None else opts, environment
+        )
         self._uno_transactional = transactional
 
     @contextmanager
@@ -72,32 +89,48 @@ def operations(
     *,
     transactional: bool = True,
     environment: EnvironmentFactory | None = None,
+    url: URL | None = None,
 ) -> Iterator[Operations]:
     """Alembic ``Operations`` on ``connection``; ``alembic.op`` means them inside the block.
 
     ``transactional`` says whether the caller runs the block inside a transaction (only
-    ``autocommit_block()`` cares). ``environment`` makes ``alembic.context`` available too.
+    ``autocommit_block()`` cares). ``environment`` makes ``alembic.context`` available too, and
+    gives the runtime context (``op.get_context()``) its ``config`` and its ``opts``, among them
+    ``target_metadata``, whose naming convention the operations follow. ``url`` is the database's
+    (default: the connection's engine's), for the environment's ``sqlalchemy.url``.
 
     >>> # def drop_legacy(connection):
     >>> #     with operations(connection) as op:
     >>> #         op.drop_table("legacy")
     >>> # await context.run_sync(drop_legacy)
     """
-    op = Operations(_runtime_context(connection, transactional))
-    with active(op, environment):
+    op = Operations(_runtime_context(connection, transactional, environment, url))
+    with active(op):
         yield op
 
 
-#: Alembic's runtime context of each connection (per transaction mode), reused by the migrations
-#: of a run: making one costs more than most revisions' own statements.
-_contexts: WeakKeyDictionary[Connection, dict[bool, _RuntimeContext]] = WeakKeyDictionary()
+#: Alembic's runtime context of each connection (per transaction mode and environment), reused by
+#: the migrations of a run: making one costs more than most revisions' own statements.
+_contexts: WeakKeyDictionary[Connection, dict[tuple[bool, EnvironmentFactory | None], _RuntimeContext]] = (
+    WeakKeyDictionary()
+)
 
 
-def _runtime_context(connection: Connection, transactional: bool) -> _RuntimeContext:
+def _runtime_context(
+    connection: Connection, transactional: bool, environment: EnvironmentFactory | None, url: URL | None
+) -> _RuntimeContext:
     made = _contexts.setdefault(connection, {})
-    context = made.get(transactional)
+    context = made.get((transactional, environment))
     if context is None:
-        context = made[transactional] = _RuntimeContext(connection, transactional)
+        if environment is None:
+            context = _RuntimeContext(connection, transactional)
+        else:
+            # The environment as env.py leaves it, its runtime context this one (what
+            # context.get_context() returns), sharing its opts as Alembic's do.
+            env = environment(connection, connection.engine.url if url is None else url)
+            context = _RuntimeContext(connection, transactional, env.context_opts, env)
+            env._migration_context = context
+        made[(transactional, environment)] = context
     return context
 
 
@@ -134,7 +167,12 @@ def call_operations(
     try:
         with (
             _counting(connection, context, count),
-            operations(connection, transactional=transactional, environment=environment) as op,
+            operations(
+                connection,
+                transactional=transactional,
+                environment=environment,
+                url=None if environment is None else context.url,
+            ) as op,
         ):
             return fn(op, *args)
     except DBAPIError as exc:
@@ -143,9 +181,22 @@ def call_operations(
 
 
 def note_failure(context: MigrationContext, error: DBAPIError) -> None:
-    """Keep the failing statement on the context, for the runner's one-line error."""
+    """Keep the failing statement on the context, for the runner's one-line error, with the line
+    of the migration's file that sent it (the ``op.*`` call of a revision)."""
     statement = " ".join(str(error.statement or "").split())
-    context.statement_failed(error, statement)
+    context.statement_failed(error, statement, line_in_file(error, context.migration.base.path))
+
+
+def line_in_file(error: BaseException, path: str | None) -> int | None:
+    """The innermost line of ``path`` in ``error``'s traceback (None when it has none)."""
+    if not path:
+        return None
+    wanted = os.path.realpath(path)
+    line = None
+    for frame in traceback.extract_tb(error.__traceback__):
+        if frame.filename == path or os.path.realpath(frame.filename) == wanted:
+            line = frame.lineno
+    return line
 
 
 @contextmanager

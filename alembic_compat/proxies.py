@@ -12,7 +12,7 @@ set around ``upgrade()`` is what ``op`` sees inside it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -23,26 +23,20 @@ import alembic.op as op_module
 from alembic.operations import Operations
 from alembic.runtime.environment import EnvironmentContext
 
-EnvironmentFactory = Callable[[], EnvironmentContext]
-
 
 @dataclass
 class _Active:
     operations: Operations
-    make_environment: EnvironmentFactory | None
-    environment: EnvironmentContext | None = None
 
     def env(self) -> EnvironmentContext:
-        if self.environment is None:
-            if self.make_environment is None:
-                raise NameError(
-                    "alembic.context is not available here: it works inside revisions run from an "
-                    "Alembic versions directory"
-                )
-            self.environment = self.make_environment()
-            # What context.get_context() and context.get_bind() return.
-            self.environment._migration_context = self.operations.migration_context
-        return self.environment
+        """The environment of the running revision: its runtime context's, as under Alembic."""
+        environment = self.operations.migration_context.environment_context
+        if environment is None:
+            raise NameError(
+                "alembic.context is not available here: it works inside revisions run from an "
+                "Alembic versions directory"
+            )
+        return environment
 
 
 _active: ContextVar[_Active | None] = ContextVar("alembic_compat_active", default=None)
@@ -94,10 +88,11 @@ def _install() -> None:
 
 
 @contextmanager
-def active(operations: Operations, environment: EnvironmentFactory | None = None) -> Iterator[None]:
-    """Make ``alembic.op`` (and ``alembic.context``) mean ``operations`` for the block."""
+def active(operations: Operations) -> Iterator[None]:
+    """Make ``alembic.op`` (and ``alembic.context``, when its runtime context has an environment)
+    mean ``operations`` for the block."""
     _install()
-    token = _active.set(_Active(operations, environment))
+    token = _active.set(_Active(operations))
     try:
         yield
     finally:

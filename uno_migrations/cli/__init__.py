@@ -1,9 +1,9 @@
 """The ``uno-migrations`` command line: parse options, call the library, print the result.
 
 ``program`` (program.py) is the group and the way every command runs; commands.py holds the
-commands, alembic.py the ``alembic`` group and ``create --autogenerate``; options.py the global
-options and the settings they make (config.py reads the environment and the config file);
-output.py prints. Importing this package registers every command.
+commands, alembic.py those that need the ``alembic`` extra (the ``alembic`` group, ``check`` and
+``create --autogenerate``); options.py the global options and the settings they make (config.py
+reads the environment and the config file); output.py prints. Importing this package registers every command.
 """
 
 from __future__ import annotations

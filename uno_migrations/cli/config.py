@@ -10,6 +10,10 @@ for from the current directory upwards), or the file named with ``--config``: a
     table = "uno_migrations"
     schema = "public"
     lock_timeout = 30
+    alembic_directories = ["alembic/versions"]   # Alembic revisions, run through alembic_compat
+    alembic_x_args = ["tenant=acme"]   # their context.get_x_argument()
+    alembic_options = {"app_schema" = "app"}   # context.config.get_main_option("app_schema")
+    alembic_metadata = "app.models:metadata"   # their target_metadata
 
 No click here: the command line gathers its options and calls :func:`load_settings`.
 """
@@ -21,7 +25,7 @@ import os
 import re
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +62,17 @@ ENV_LOCK_TIMEOUT = "UNO_MIGRATIONS_LOCK_TIMEOUT"
 ENV_CONFIG = (*ENV_DATABASE_URL, ENV_DIRECTORY, ENV_TABLE, ENV_SCHEMA, ENV_LOCK_TIMEOUT)
 NO_URL_MESSAGE = "no database URL: pass --database-url or set UNO_MIGRATIONS_DATABASE_URL"
 
-_KEYS = ("database_url", "directories", "table", "schema", "lock_timeout", "alembic_directories")
+_KEYS = (
+    "database_url",
+    "directories",
+    "table",
+    "schema",
+    "lock_timeout",
+    "alembic_directories",
+    "alembic_x_args",
+    "alembic_options",
+    "alembic_metadata",
+)
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 #: A URL whose path comes after three slashes, ``<backend>[+driver]:///<path>[?<query>]``: the
 #: form of a URL naming a file (SQLite's).
@@ -72,7 +86,10 @@ class Settings:
     """Where the migrations are and which database they go to.
 
     ``config_file`` names the file the settings were read from, if any. ``alembic_directories``
-    (``--alembic-directory``) are Alembic versions directories, run through ``alembic_compat``.
+    (``--alembic-directory``) are Alembic versions directories, run through ``alembic_compat``;
+    their revisions get ``alembic_x_args`` (``-x``) as Alembic's ``-x`` arguments,
+    ``alembic_options`` as main options of their configuration, and the ``MetaData`` that
+    ``alembic_metadata`` (``--alembic-metadata``, ``module:attribute``) names as target metadata.
 
     >>> Settings(database_url="sqlite:///app.db").directories
     ('migrations',)
@@ -85,6 +102,9 @@ class Settings:
     lock_timeout: float = 60.0
     config_file: str | None = None
     alembic_directories: tuple[str, ...] = ()
+    alembic_x_args: tuple[str, ...] = ()
+    alembic_options: Mapping[str, str] = field(default_factory=dict)
+    alembic_metadata: str | None = None
 
     def require_url(self) -> str:
         """The database URL, or a :class:`ConfigurationError` saying how to give one."""
@@ -103,7 +123,8 @@ def load_settings(
     over the config file over the defaults.
 
     ``options`` may hold ``database_url``, ``directories``, ``alembic_directories``, ``table``,
-    ``schema``, ``lock_timeout`` and ``config`` (a path to the config file). ``cwd`` (default: the current
+    ``schema``, ``lock_timeout``, ``alembic_x_args``, ``alembic_metadata`` and ``config`` (a path
+    to the config file). ``cwd`` (default: the current
     directory) is where the search for ``pyproject.toml`` starts and what ``--config`` is
     relative to. Directories from the command line and the environment are kept as given;
     those of a config file are relative to its folder, and returned relative to ``cwd`` when
@@ -134,9 +155,11 @@ def load_settings(
         assert path is not None
         values["database_url"] = _file_beside(url, path.resolve().parent, base)
     values.update(from_env)
-    for key in ("database_url", "table", "schema"):
+    for key in ("database_url", "table", "schema", "alembic_metadata"):
         if key in given:
             values[key] = str(given[key])
+    if "alembic_x_args" in given:
+        values["alembic_x_args"] = _as_strings(given["alembic_x_args"], "-x")
     if "directories" in given:
         values["directories"] = _as_directories(given["directories"], "--directory")
     if "alembic_directories" in given:
@@ -207,7 +230,7 @@ def read_config_file(
 
 def _check_file_values(table: Mapping[str, Any], name: str, folder: Path, cwd: Path) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    for key in ("database_url", "table", "schema"):
+    for key in ("database_url", "table", "schema", "alembic_metadata"):
         if key in table:
             value = table[key]
             if not isinstance(value, str):
@@ -219,7 +242,27 @@ def _check_file_values(table: Mapping[str, Any], name: str, folder: Path, cwd: P
             values[key] = tuple(_shown(folder / Path(entry).expanduser(), cwd) for entry in entries)
     if "lock_timeout" in table:
         values["lock_timeout"] = _as_timeout(table["lock_timeout"], f"{name}: lock_timeout")
+    if "alembic_x_args" in table:
+        values["alembic_x_args"] = _as_strings(table["alembic_x_args"], f"{name}: alembic_x_args")
+    if "alembic_options" in table:
+        options = table["alembic_options"]
+        if not isinstance(options, dict):
+            raise ConfigurationError(f"{name}: alembic_options must be a table, not {_type_name(options)}")
+        for key, value in options.items():
+            if not isinstance(value, str):
+                raise ConfigurationError(
+                    f"{name}: alembic_options.{key} must be a string, not {_type_name(value)}"
+                )
+        values["alembic_options"] = dict(options)
     return values
+
+
+def _as_strings(value: Any, what: str) -> tuple[str, ...]:
+    """A list of non-empty strings (or one string): ``-x`` arguments."""
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)) or not all(isinstance(item, str) and item for item in items):
+        raise ConfigurationError(f"{what} must be a list of non-empty strings (KEY=VALUE), not {value!r}")
+    return tuple(items)
 
 
 def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:

@@ -192,6 +192,22 @@ def global_options(f: Callable[..., T]) -> Callable[..., T]:
             help="Alembic versions directory to run as well; repeat for several.",
         ),
         click.option(
+            "-x",
+            "--x-arg",
+            "alembic_x_args",
+            multiple=True,
+            metavar="KEY=VALUE",
+            **hidden,
+            help="Alembic -x argument for the revisions; repeat for several.",
+        ),
+        click.option(
+            "--alembic-metadata",
+            "alembic_metadata",
+            metavar="REF",
+            **hidden,
+            help="MetaData for the revisions, module:attribute (target_metadata).",
+        ),
+        click.option(
             "--table", metavar="NAME", **hidden, help="Version table name [default: uno_migrations]."
         ),
         click.option(
@@ -262,7 +278,14 @@ def alembic_sources(settings: Settings) -> list[MigrationSource]:
     require_alembic("--alembic-directory")
     from alembic_compat import AlembicSource
 
-    return [AlembicSource(settings.alembic_directories)]
+    return [
+        AlembicSource(
+            settings.alembic_directories,
+            x_arguments=settings.alembic_x_args,
+            options=settings.alembic_options,
+            metadata=settings.alembic_metadata,
+        )
+    ]
 
 
 def require_alembic(feature: str) -> None:

@@ -22,6 +22,7 @@ from ..urls import mask_secrets
 from .attempt import Attempt, Direction, FailedStatement
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
     from sqlalchemy.ext.asyncio import AsyncConnection
 
     from ..dialects import DialectAdapter
@@ -105,6 +106,12 @@ class MigrationContext:
     def dialect(self) -> str:
         """The engine's SQLAlchemy dialect name, as ``connection.dialect.name`` gives it."""
         return self.adapter.name
+
+    @property
+    def url(self) -> URL:
+        """The database's URL, as the run connects to it (its async driver named); unlike
+        ``connection.engine.url``, reading it does not import SQLAlchemy's asyncio extension."""
+        return self._connection.engine.url
 
     @property
     def connection(self) -> AsyncConnection:
