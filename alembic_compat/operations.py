@@ -19,8 +19,6 @@ Every statement runs on the migration's connection, inside its transaction where
 
 from __future__ import annotations
 
-import os
-import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -32,7 +30,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from uno_migrations.errors import MigrationError
-from uno_migrations.runtime.context import MigrationContext
+from uno_migrations.runtime.context import MigrationContext, line_in_file
 from uno_migrations.runtime.cursor_events import add_hook
 
 from .proxies import active
@@ -185,18 +183,6 @@ def note_failure(context: MigrationContext, error: DBAPIError) -> None:
     of the migration's file that sent it (the ``op.*`` call of a revision)."""
     statement = " ".join(str(error.statement or "").split())
     context.statement_failed(error, statement, line_in_file(error, context.migration.base.path))
-
-
-def line_in_file(error: BaseException, path: str | None) -> int | None:
-    """The innermost line of ``path`` in ``error``'s traceback (None when it has none)."""
-    if not path:
-        return None
-    wanted = os.path.realpath(path)
-    line = None
-    for frame in traceback.extract_tb(error.__traceback__):
-        if frame.filename == path or os.path.realpath(frame.filename) == wanted:
-            line = frame.lineno
-    return line
 
 
 @contextmanager

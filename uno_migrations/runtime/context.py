@@ -391,13 +391,13 @@ def execution_error(
         migration.base.path,
         mask_secrets(message),
         statements_done=context.attempt.statements_done,
-        line=_line_in_file(exc, migration.base.path),
+        line=line_in_file(exc, migration.base.path),
     )
 
 
-def _line_in_file(exc: BaseException, path: str | None) -> int | None:
-    """The line of the migration's own file where ``exc`` was raised (its innermost frame
-    there: a helper the migration defines counts, a library it calls does not)."""
+def line_in_file(exc: BaseException, path: str | None) -> int | None:
+    """The line of the migration's own file (a Python one) where ``exc`` was raised: its
+    innermost frame there; a helper the migration defines counts, a library it calls does not."""
     if not path or not path.endswith(".py"):
         return None
     wanted = os.path.realpath(path)
