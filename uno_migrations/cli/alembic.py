@@ -15,12 +15,12 @@ from . import output as out
 from .config import Settings
 from .options import State, require_alembic
 from .program import (
-    EXIT_ERROR,
     Program,
     RunMode,
     command,
     json_option,
     program,
+    report_findings,
     run_coroutine,
     run_with_progress,
 )
@@ -110,19 +110,13 @@ def check(state: State, metadata: str, as_json: bool) -> None:
             f"check compares the migrated database with {metadata}"
         )
     state.document["differences"] = [d.as_dict() for d in found]
-    if found:
-        if not state.quiet and not as_json:
-            for difference in found:
-                out.echo(difference.line)
-        message = f"the database differs from {metadata} ({out.plural(len(found), 'difference')})"
-        if as_json:
-            out.print_json(state.document, message)
-        out.error_line(message)
-        click.get_current_context().exit(EXIT_ERROR)
-    if as_json:
-        out.print_json(state.document)
-    else:
-        state.echo(f"No differences: the database matches {metadata}")
+    report_findings(
+        state,
+        len(found),
+        lambda: out.echo("\n".join(difference.line for difference in found)),
+        f"the database differs from {metadata} ({out.plural(len(found), 'difference')})",
+        f"No differences: the database matches {metadata}",
+    )
 
 
 # -- alembic -----------------------------------------------------------------------------------

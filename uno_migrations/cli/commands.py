@@ -22,12 +22,12 @@ from . import reports
 from .config import Settings
 from .options import State, discover_all, plan_without_database
 from .program import (
-    EXIT_ERROR,
     EXIT_PENDING,
     RunMode,
     command,
     finish,
     json_option,
+    report_findings,
     run_coroutine,
     run_with_progress,
 )
@@ -270,18 +270,13 @@ def verify(state: State, as_json: bool) -> None:
     applied = sum(s.status == "applied" for s in states)
     pending = sum(s.status == "pending" for s in states)
     state.document.update(reports.verify_fields(count, found, applied, pending))
-    if found:
-        if not state.quiet and not as_json:
-            reports.problems(found)
-        message = f"verify found {out.plural(len(found), 'problem')}"
-        if as_json:
-            out.print_json(state.document, message)
-        out.error_line(message)
-        click.get_current_context().exit(EXIT_ERROR)
-    if as_json:
-        out.print_json(state.document)
-    else:
-        state.echo(f"All {out.plural(count, 'migration')} verified ({applied} applied, {pending} pending)")
+    report_findings(
+        state,
+        len(found),
+        lambda: reports.problems(found),
+        f"verify found {out.plural(len(found), 'problem')}",
+        f"All {out.plural(count, 'migration')} verified ({applied} applied, {pending} pending)",
+    )
 
 
 @command("repair", short_help="Accept changed files and forget failed attempts.")

@@ -198,6 +198,25 @@ def _done_before_failure(migrator: Migrator, printer: progress.RunPrinter, mode:
     return RunReport(mode.direction, mode.dry_run, runs, list(printer.skipped))
 
 
+def report_findings(
+    state: State, findings: int, show: Callable[[], None], failure: str, success: str
+) -> None:
+    """End a command that checks something (``verify``, ``check``): with ``findings``, ``show``
+    them (not with ``--quiet`` or ``--json``), then ``error: <failure>`` and exit 1; else the
+    ``success`` line (or the ``--json`` document)."""
+    if findings:
+        if not state.quiet and not state.as_json:
+            show()
+        if state.as_json:
+            out.print_json(state.document, failure)
+        out.error_line(failure)
+        click.get_current_context().exit(EXIT_ERROR)
+    if state.as_json:
+        out.print_json(state.document)
+    else:
+        state.echo(success)
+
+
 def finish(state: State, report: RunReport, fake: bool, ms: int) -> None:
     if state.as_json:
         out.print_json({**state.document, **reports.run_fields(report, fake, ms)})
