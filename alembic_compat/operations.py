@@ -19,6 +19,7 @@ Every statement runs on the migration's connection, inside its transaction where
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -29,7 +30,7 @@ from alembic.runtime.migration import MigrationContext as AlembicContext
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from uno_migrations.errors import MigrationError
+from uno_migrations.errors import MigrationError, OfflineError
 from uno_migrations.runtime.context import MigrationContext, line_in_file
 from uno_migrations.runtime.cursor_events import add_hook
 
@@ -130,6 +131,48 @@ def _runtime_context(
             env._migration_context = context
         made[(transactional, environment)] = context
     return context
+
+
+#: Makes the Alembic environment of a versions directory in offline mode (``as_sql``) for an
+#: engine, writing what the operations emit to a buffer (``migrate --sql``).
+OfflineEnvironmentFactory = Callable[[str, "URL", io.StringIO], "EnvironmentContext"]
+
+
+def write_out_operations(
+    context: MigrationContext,
+    fn: Callable[..., Any],
+    *args: Any,
+    environment: OfflineEnvironmentFactory | None = None,
+) -> None:
+    """Call ``fn(op, *args)`` with Alembic ``Operations`` in Alembic's offline mode, for a
+    migration written out without a database (``context.offline``): what the operations emit,
+    values written in, goes into the script (``context.record_sql``).
+
+    As under ``alembic upgrade --sql``, ``op.get_bind()`` has no connection there, and an
+    operation that needs the database (batch mode recreating a table) raises; the migration is
+    then written as a comment saying why.
+    """
+    buffer = io.StringIO()
+    opts = {"as_sql": True, "output_buffer": buffer, "literal_binds": True, "transactional_ddl": False}
+    if environment is None:
+        runtime = AlembicContext.configure(
+            dialect_name=context.dialect, dialect_opts={"paramstyle": "named"}, opts=opts
+        )
+    else:
+        runtime = environment(context.dialect, context.url, buffer).get_context()
+    op = Operations(runtime)
+    try:
+        with active(op):
+            fn(op, *args)
+    except (AttributeError, NotImplementedError) as exc:
+        raise OfflineError(f"reads from the database ({type(exc).__name__}: {exc})") from exc
+    except Exception as exc:
+        if type(exc).__module__.startswith(("alembic", "sqlalchemy")):
+            raise OfflineError(f"is beyond Alembic's offline mode ({type(exc).__name__}: {exc})") from exc
+        raise
+    text = buffer.getvalue().strip()
+    if text:
+        context.record_sql(text)
 
 
 async def run_operations(

@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import importlib
+import io
 import logging
 import os
 import re
@@ -92,10 +93,15 @@ class AlembicRevision(Migration):
         return upgrade
 
     async def _run(self, context: MigrationContext, name: str) -> None:
-        from .operations import run_operations
+        from .operations import run_operations, write_out_operations
 
         step = getattr(self.module, name)
         with self.directory.on_sys_path():
+            if context.offline:
+                write_out_operations(
+                    context, lambda _op: step(), environment=self.directory.offline_environment
+                )
+                return
             await run_operations(context, lambda _op: step(), environment=self.directory.environment)
 
 
@@ -191,6 +197,27 @@ class _VersionsDirectory:
             connection=connection,
             target_metadata=self.source.target_metadata,
             transaction_per_migration=True,
+        )
+        return environment
+
+    def offline_environment(self, dialect_name: str, url: URL, buffer: io.StringIO) -> EnvironmentContext:
+        """The environment of :meth:`environment` in Alembic's offline mode (``as_sql``): no
+        connection; what the operations emit, values written in, goes to ``buffer``."""
+        from alembic.runtime.environment import EnvironmentContext
+        from alembic.script import ScriptDirectory
+
+        if self._script is None:
+            self._script = ScriptDirectory(str(self.path.parent), version_locations=[str(self.path)])
+        config = self.run_config(url.render_as_string(hide_password=False))
+        environment = EnvironmentContext(config, self._script, as_sql=True)
+        environment.configure(
+            dialect_name=dialect_name,
+            dialect_opts={"paramstyle": "named"},  # as env.py's offline mode: no '%' doubled
+            output_buffer=buffer,
+            literal_binds=True,
+            target_metadata=self.source.target_metadata,
+            transaction_per_migration=True,
+            transactional_ddl=False,
         )
         return environment
 

@@ -24,6 +24,8 @@ async def migrate(
     fake: bool = False,
     dry_run: bool = False,
     resume: bool = False,
+    sql: bool = False,
+    scratch: Bind | None = None,
     table: str = "uno_migrations",
     schema: str | None = None,
     lock_timeout: float = 60.0,
@@ -44,7 +46,9 @@ async def migrate(
         listener=listener,
         sources=sources,
     )
-    return await migrator.migrate(target, steps, fake=fake, dry_run=dry_run, resume=resume)
+    return await migrator.migrate(
+        target, steps, fake=fake, dry_run=dry_run, resume=resume, sql=sql, scratch=scratch
+    )
 
 
 def migrate_sync(
@@ -56,6 +60,8 @@ def migrate_sync(
     fake: bool = False,
     dry_run: bool = False,
     resume: bool = False,
+    sql: bool = False,
+    scratch: Bind | None = None,
     table: str = "uno_migrations",
     schema: str | None = None,
     lock_timeout: float = 60.0,
@@ -81,6 +87,8 @@ def migrate_sync(
                 fake=fake,
                 dry_run=dry_run,
                 resume=resume,
+                sql=sql,
+                scratch=scratch,
                 table=table,
                 schema=schema,
                 lock_timeout=lock_timeout,

@@ -36,6 +36,11 @@ class SQLScriptError(MigrationError):
     """An SQL script cannot be parsed (two down separators, an unterminated literal, ...)."""
 
 
+class OfflineError(MigrationError):
+    """A migration cannot be written out as SQL without a database (``migrate --sql``): it reads
+    from the database, or asks it something."""
+
+
 class ParameterError(MigrationError):
     """Parameters given to ``execute_sql`` do not match the placeholders in the statement."""
 

@@ -30,6 +30,8 @@ from .program import (
     report_findings,
     run_coroutine,
     run_with_progress,
+    sql_options,
+    write_sql,
 )
 
 if TYPE_CHECKING:
@@ -134,6 +136,7 @@ def _resolve_existing(settings: Settings, references: Sequence[str]) -> list[str
 @click.option(
     "--resume", is_flag=True, help="Continue a failed SQL migration after its last completed statement."
 )
+@sql_options
 @json_option
 def migrate(
     state: State,
@@ -142,9 +145,19 @@ def migrate(
     fake: bool,
     dry_run: bool,
     resume: bool,
+    sql: bool,
+    scratch_url: str | None,
     as_json: bool,
 ) -> None:
     """Apply pending migrations in order, one line per migration with its time."""
+    if sql or scratch_url:
+        _refuse_with_sql(scratch_url, sql, fake=fake, dry_run=dry_run, resume=resume, json=as_json)
+        write_sql(
+            state,
+            lambda m, scratch: m.migrate(target=target, steps=steps, sql=True, scratch=scratch),
+            scratch_url,
+        )
+        return
     report, ms = run_with_progress(
         state,
         RunMode("up", fake, dry_run),
@@ -161,6 +174,7 @@ def migrate(
 @click.option("--all", "everything", is_flag=True, help="Revert every applied migration.")
 @click.option("--fake", is_flag=True, help="Remove the records without running the down steps.")
 @click.option("--dry-run", is_flag=True, help="Print the plan and the SQL; change nothing.")
+@sql_options
 @json_option
 def rollback(
     state: State,
@@ -169,6 +183,8 @@ def rollback(
     everything: bool,
     fake: bool,
     dry_run: bool,
+    sql: bool,
+    scratch_url: str | None,
     as_json: bool,
 ) -> None:
     """Revert the last migration, the last N, everything after a target, or all, newest first."""
@@ -179,6 +195,16 @@ def rollback(
             f"give only one of --steps, --target and --all (got {' and '.join(chosen)})",
             ctx=click.get_current_context(),
         )
+    if sql or scratch_url:
+        _refuse_with_sql(scratch_url, sql, fake=fake, dry_run=dry_run, json=as_json)
+        write_sql(
+            state,
+            lambda m, scratch: m.rollback(
+                steps=steps, target=target, all=everything, sql=True, scratch=scratch
+            ),
+            scratch_url,
+        )
+        return
     # Nothing to revert in a database that does not exist: not created for it.
     report, ms = run_with_progress(
         state,
@@ -186,6 +212,14 @@ def rollback(
         lambda m: m.rollback(steps=steps, target=target, all=everything, fake=fake, dry_run=dry_run),
     )
     finish(state, report, fake, ms)
+
+
+def _refuse_with_sql(scratch_url: str | None, sql: bool, **others: bool) -> None:
+    if scratch_url and not sql:
+        raise click.UsageError("--scratch-url goes with --sql", ctx=click.get_current_context())
+    given = [f"--{name.replace('_', '-')}" for name, on in others.items() if on]
+    if given:
+        raise click.UsageError(f"--sql writes a script; it does not go with {' or '.join(given)}")
 
 
 # -- status, info, history ---------------------------------------------------------------------

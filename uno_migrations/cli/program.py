@@ -226,3 +226,42 @@ def finish(state: State, report: RunReport, fake: bool, ms: int) -> None:
         progress.dry_run(report)
     else:
         progress.run_summary(report, fake, ms)
+
+
+def sql_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``--sql`` and ``--scratch-url`` of ``migrate`` and ``rollback``."""
+    fn = click.option(
+        "--scratch-url",
+        metavar="URL",
+        help="With --sql: run the plan on this scratch database and write out what ran there.",
+    )(fn)
+    return click.option(
+        "--sql",
+        is_flag=True,
+        help="Write the plan out as an SQL script for the engine's client; change nothing.",
+    )(fn)
+
+
+def write_sql(
+    state: State,
+    call: Callable[[Migrator, Any], Coroutine[Any, Any, RunReport]],
+    scratch_url: str | None,
+) -> None:
+    """Print the script of ``call`` (a run with ``sql=True``); exit 1, after it, naming the
+    migrations it could not write out."""
+    from ..errors import MigrationError
+    from ..urls import async_url
+
+    migrator = state.migrator(state.settings())
+    scratch = async_url(scratch_url) if scratch_url else None
+    report = run_coroutine(call(migrator, scratch))
+    script = report.script
+    assert script is not None
+    click.echo(script.text, nl=False)
+    if script.unrendered:
+        first, why = script.unrendered[0]
+        more = f" (and {len(script.unrendered) - 1} more)" if len(script.unrendered) > 1 else ""
+        raise MigrationError(
+            f"{first}{more} cannot be written out without a database: it {why.removeprefix('it ')}; "
+            "give --scratch-url to run the plan on a scratch database and write out what ran"
+        )

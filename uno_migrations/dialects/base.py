@@ -195,6 +195,10 @@ class DialectAdapter:
     lock_per_migration: ClassVar[bool] = False
     announces_attempts: ClassVar[bool] = False
     _raw: tuple[AsyncConnection, PoolProxiedConnection] | None = None
+    #: How the engine's own client runs a script of ``--sql`` (for the script's first lines).
+    script_client: ClassVar[str] = "the engine's command-line client"
+    #: What begins a transaction in such a script.
+    script_begin: ClassVar[str] = "BEGIN;"
 
     async def raw_connection(self, connection: AsyncConnection) -> PoolProxiedConnection:
         """The pooled DBAPI connection under ``connection`` (``driver_connection`` is the driver's).
@@ -225,6 +229,13 @@ class DialectAdapter:
 
     async def prepare(self, connection: AsyncConnection, lock_timeout: float) -> None:
         """Set up a freshly opened run connection."""
+
+    @asynccontextmanager
+    async def attached(self, connection: AsyncConnection) -> AsyncIterator[None]:
+        """For as long as a run has ``connection`` (its own or a caller's): what the engine's
+        driver needs to run migrations written for the engine's usual synchronous driver, undone
+        afterwards, so that a caller's connection is left as it was given."""
+        yield
 
     def database_missing(self, url: URL) -> bool:
         """Whether the database ``url`` names does not exist yet, where connecting would create
@@ -300,6 +311,29 @@ class DialectAdapter:
         """One statement, already in the driver's paramstyle, for many rows (executemany)."""
         result = await connection.exec_driver_sql(sql, list(rows))
         return result.rowcount
+
+    def literal(self, value: Any, dialect: Any) -> str:
+        """``value`` written into SQL as the driver would bind it (``migrate --sql``), by
+        SQLAlchemy's literal rendering for ``dialect``; ValueError when it has none."""
+        from sqlalchemy import literal
+        from sqlalchemy.exc import CompileError
+
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            return self.bytes_literal(bytes(value))
+        try:
+            text = str(literal(value).compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+        except (CompileError, NotImplementedError, TypeError) as exc:
+            raise ValueError(f"cannot write {type(value).__name__} value {value!r} into SQL") from exc
+        # A dialect whose driver formats with '%' doubles it in literals; the script is not formatted.
+        return text.replace("%%", "%") if dialect.identifier_preparer._double_percents else text
+
+    def script_statement(self, sql: str) -> str:
+        """One statement as the engine's client reads it in a script: ending with ``;``."""
+        text = sql.strip()
+        return text if text.endswith(";") else text + ";"
+
+    def bytes_literal(self, value: bytes) -> str:
+        return f"X'{value.hex()}'"
 
     def commits_implicitly(self, sql: str) -> bool:
         """Whether the statement commits the transaction it runs in (MySQL's DDL)."""

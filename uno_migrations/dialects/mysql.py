@@ -9,6 +9,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..errors import LockTimeoutError
@@ -87,6 +88,30 @@ class MySQLAdapter(DialectAdapter):
         #: The server's max_allowed_packet: a longer statement would make it drop the connection.
         self.max_packet: int | None = None
 
+    @asynccontextmanager
+    async def attached(self, connection: AsyncConnection) -> AsyncIterator[None]:
+        """A sequence parameter rendered as PyMySQL renders it, ``(1,2,3)``, so that an Alembic
+        revision's ``IN :names`` with a tuple runs as it does under PyMySQL; aiomysql refuses
+        it ("tuple can not be used as parameter")."""
+        driver: Any = (await self.raw_connection(connection)).driver_connection
+        escape = getattr(driver, "escape", None)
+        if escape is None or getattr(escape, "sequences", False):
+            yield
+            return
+
+        def escape_sequences(value: Any, mapping: Any = None) -> str:
+            if type(value) in (tuple, list, set, frozenset):
+                return "(" + ",".join([escape_sequences(item) for item in value]) + ")"
+            return escape(value)  # type: ignore[no-any-return]
+
+        escape_sequences.sequences = True  # type: ignore[attr-defined]
+        driver.escape = escape_sequences
+        try:
+            yield
+        finally:
+            if driver.escape is escape_sequences:
+                del driver.escape  # the class's own again
+
     async def prepare(self, connection: AsyncConnection, lock_timeout: float) -> None:
         result = await connection.exec_driver_sql("SELECT @@max_allowed_packet")
         self.max_packet = int(result.scalar() or 0) or None
@@ -162,6 +187,25 @@ class MySQLAdapter(DialectAdapter):
     def commits_implicitly(self, sql: str) -> bool:
         word = _first_word(sql)
         return word is None or word not in _KEEP_TRANSACTION
+
+    script_client = "mysql DATABASE < FILE"
+    script_begin = "START TRANSACTION;"
+
+    def script_statement(self, sql: str) -> str:
+        # The client ends a statement at the first ';': one that holds more (a trigger's body)
+        # goes between DELIMITER lines.
+        text = sql.strip()
+        if ";" in text.rstrip(";"):
+            return f"DELIMITER //\n{text.rstrip(';')}\n//\nDELIMITER ;"
+        return super().script_statement(text)
+
+    def literal(self, value: Any, dialect: Any) -> str:
+        # As PyMySQL sends them: a sequence as "(a,b)", a datetime without its offset.
+        if type(value) in (tuple, list, set, frozenset):
+            return "(" + ",".join(self.literal(item, dialect) for item in value) + ")"
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            value = value.replace(tzinfo=None)
+        return super().literal(value, dialect)
 
     def timestamp_type(self) -> TypeEngine[Any]:
         # MySQL's DATETIME keeps whole seconds unless told otherwise.

@@ -10,8 +10,11 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from weakref import WeakSet
 
 from ..errors import LockTimeoutError
+from ..sql.lexer import first_word
+from ..sql.params import bind_parameters, drop_casts
 from ..sql.syntax import SQLSyntax
 from .base import (
     WAIT_NOTICE,
@@ -115,6 +118,15 @@ class _PostgreSQLStream:
 _OPTION = re.compile(r"(?:-c\s*|--)([A-Za-z_][\w.]*)=((?:\\.|[^\s\\])*)")
 
 
+# Statements that return no rows and whose row count nobody reads: sent without parameters, they
+# go as asyncpg's simple query, one round trip (and, as under psycopg2, several at once).
+_NO_ROWS = frozenset({"create", "alter", "drop", "comment", "grant", "revoke", "truncate", "do"})
+# asyncpg connections of the runs under way (see PostgreSQLAdapter.attached), and the dialects
+# that listen for their statements.
+_attached: WeakSet[Any] = WeakSet()
+_listening: WeakSet[Any] = WeakSet()
+
+
 class PostgreSQLAdapter(DialectAdapter):
     name = "postgresql"
     aliases = ("postgres",)
@@ -143,6 +155,31 @@ class PostgreSQLAdapter(DialectAdapter):
         if not settings or _OPTION.sub("", text).strip():
             raise URLParameterError("options", "give settings as -c name=value (options=-csearch_path%3Dapp)")
         return url.difference_update_query(["options"]), {"server_settings": settings}
+
+    @asynccontextmanager
+    async def attached(self, connection: AsyncConnection) -> AsyncIterator[None]:
+        """The statements SQLAlchemy sends for the run (an Alembic revision's, a migration's own
+        Core statements) as psycopg2 runs them, where asyncpg differs (see :meth:`_execute`)."""
+        dialect = connection.dialect
+        if dialect.driver != self.async_driver:
+            yield
+            return
+        if dialect not in _listening:
+            from sqlalchemy import event
+
+            event.listen(dialect, "do_execute", functools.partial(_execute, self.syntax))
+            _listening.add(dialect)
+        driver = (await self.raw_connection(connection)).driver_connection
+        _attached.add(driver)
+        try:
+            yield
+        finally:
+            _attached.discard(driver)
+
+    script_client = "psql -v ON_ERROR_STOP=1 -f FILE"
+
+    def bytes_literal(self, value: bytes) -> str:
+        return f"'\\x{value.hex()}'::bytea"
 
     async def prepare(self, connection: AsyncConnection, lock_timeout: float) -> None:
         if (connection.dialect.server_version_info or (0,)) >= (14,):
@@ -407,3 +444,53 @@ class PostgreSQLAdapter(DialectAdapter):
                 except (TypeError, ValueError):
                     return None
         return None
+
+
+def _execute(syntax: SQLSyntax, cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
+    """SQLAlchemy's ``do_execute`` on the connection of a run: whether it ran the statement.
+
+    Two things asyncpg does otherwise than psycopg2, which Alembic histories are written for:
+    a sequence bound right after IN (``IN :names``) stands for its values, and a statement that
+    returns no rows, sent without parameters (DDL), goes in one round trip as a simple query,
+    where a prepared statement takes two (prepare, then execute). Anything else, and any
+    connection not of a run, is left to SQLAlchemy.
+    """
+    from sqlalchemy.sql.elements import TextClause
+
+    from ..connections import await_
+
+    pooled = context.root_connection.connection
+    driver = pooled.driver_connection
+    if driver not in _attached:
+        return False
+    if parameters:
+        compiled = context.compiled
+        if compiled is None:
+            return False
+        sql, args = statement, parameters
+        if any(isinstance(value, (list, tuple)) for value in parameters):
+            sql, args = bind_parameters(sql, list(parameters), "numeric_dollar", syntax)
+        if "::VARCHAR" in sql and isinstance(compiled.statement, TextClause):
+            # SQLAlchemy casts a text() statement's string values to VARCHAR for asyncpg, where
+            # psycopg2 sends them untyped: "kind = :kind" with an enum column then fails
+            # ("operator does not exist: kind = character varying"). Untyped, as psycopg2 has it.
+            sql = drop_casts(sql, syntax, "::VARCHAR")
+        if sql == statement:
+            return False
+        cursor.execute(sql, args)
+        return True
+    if not (context.isddl or first_word(statement, syntax) in _NO_ROWS):
+        return False
+    adapted = pooled.dbapi_connection
+    if not (driver.is_in_transaction() or adapted.autocommit):
+        # SQLAlchemy begins asyncpg's transaction lazily, on the first statement: begun here
+        # as the cursor would (no round trip of its own: asyncpg sends BEGIN with the query).
+        start = getattr(adapted, "_start_transaction", None)
+        if start is None:
+            return False
+        await_(start())
+    try:
+        await_(driver.execute(statement))
+    except Exception as error:
+        cursor._handle_exception(error)  # asyncpg's error as SQLAlchemy's DBAPI error, as ever
+    return True

@@ -38,6 +38,7 @@ class SQLiteAdapter(DialectAdapter):
     sync_drivers = frozenset({"pysqlite"})
     database_is_file = True
     title = "SQLite"
+    script_client = "sqlite3 -bail DATABASE < FILE"
     paramstyle = "qmark"
     transactional_ddl = True
     lock_per_migration = True

@@ -85,6 +85,10 @@ class MigrationContext:
     engine; the adapter rewrites them for the driver.
     """
 
+    #: True while the migration is written out as SQL without a database (``migrate --sql``):
+    #: statements are recorded, not run (see :mod:`.offline`).
+    offline = False
+
     def __init__(self, connection: AsyncConnection, adapter: DialectAdapter, attempt: Attempt) -> None:
         self._connection = connection
         #: The engine's adapter: how statements are split, bound and run on this engine.
@@ -118,20 +122,29 @@ class MigrationContext:
         """The migration's connection, as SQLAlchemy's ``AsyncConnection`` (in its transaction)."""
         return async_connection(self._connection)
 
+    def record_sql(self, sql: str) -> None:
+        """Offline only: add SQL already written out (by Alembic's offline mode) to the script."""
+        raise MigrationError("record_sql() is for a migration written out offline (migrate --sql)")
+
     @cached_property
     def logger(self) -> logging.Logger:
         """The migration's logger, ``uno_migrations.migration.<id>``; made when first used, so
         the migrations that never log (every SQL one) register no logger."""
         return logging.getLogger(f"uno_migrations.migration.{self.migration.base.id}")
 
-    async def execute_sql(self, sql: str, params: Params = None) -> SQLResult:
-        """Run one or several statements; return the last statement's result."""
+    def split_for(self, sql: str, params: Params) -> list[Statement]:
+        """The statements of ``execute_sql(sql, params)``: several only without parameters."""
         statements = self.adapter.split(sql)
         if params and len(statements) > 1:
             raise ParameterError(
                 f"parameters given with {len(statements)} statements; "
                 "pass parameters to one statement per execute_sql call"
             )
+        return statements
+
+    async def execute_sql(self, sql: str, params: Params = None) -> SQLResult:
+        """Run one or several statements; return the last statement's result."""
+        statements = self.split_for(sql, params)
         result: CursorResult[Any] | None = None
         for statement in statements:
             result = await self._run(statement.text, params)

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import DBAPIError
 
@@ -26,7 +27,13 @@ from .records import AppliedMigration
 from .report import MigrationRun, RunAction
 from .run_session import Session
 
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from ..dialects import DialectAdapter
+
 Emit = Callable[..., None]
+ContextFactory = Callable[["AsyncConnection", "DialectAdapter", Attempt], MigrationContext]
 log = logging.getLogger(__name__)
 
 
@@ -45,9 +52,16 @@ class Executor:
     on behalf of ``actor``; ``emit(kind, id, direction, index, total, ms=None)`` reports events.
     """
 
-    def __init__(self, actor: str, emit: Emit) -> None:
+    def __init__(
+        self, actor: str, emit: Emit, *, context: ContextFactory = MigrationContext, whole: bool = True
+    ) -> None:
         self.actor = actor
         self._emit = emit
+        #: Makes each migration's context (a recording one for ``--sql --scratch-url``).
+        self._context = context
+        #: Whether a migration may run whole, with its bookkeeping, where the adapter can; else
+        #: every migration goes statement by statement through its context.
+        self._whole = whole
         self._implicit = ImplicitCommits(actor)
         #: The migration whose write-ahead row the last one recorded wrote (MySQL).
         self._announced: str | None = None
@@ -73,13 +87,13 @@ class Executor:
         session.check_lock(migration.id)
         self._emit("start", migration.id, "up", index, total)
         resume_from = 0 if failed_row is None or fake else resume_point(migration, failed_row)
-        context = MigrationContext(
+        context = self._context(
             session.connection, session.adapter, Attempt(migration, "up", resume_from=resume_from)
         )
         started = time.perf_counter()
         try:
             outcome = None
-            if failed_row is None and not fake and self._announced != migration.id:
+            if failed_row is None and not fake and self._whole and self._announced != migration.id:
                 outcome = await self._run_whole(session, migration, context)
             if outcome is None:
                 outcome = await self._run_migration(
@@ -278,7 +292,7 @@ class Executor:
         action: RunAction = "unmark" if fake else "revert"
         session.check_lock(migration.id)
         self._emit("start", migration.id, "down", index, total)
-        context = MigrationContext(session.connection, session.adapter, Attempt(migration, "down"))
+        context = self._context(session.connection, session.adapter, Attempt(migration, "down"))
         started = time.perf_counter()
 
         async def remove() -> None:

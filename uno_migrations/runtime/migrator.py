@@ -24,8 +24,10 @@ from ..files.planning import MigrationPlan, order, plan_migrate, plan_rollback
 from ..files.sources import DirectorySource, MigrationSource, discover_sources
 from ..urls import async_url, mask_url
 from . import layout
-from .attempt import Direction
+from .attempt import Attempt, Direction
+from .context import MigrationContext
 from .executor import Executor, resume_point
+from .offline import OfflineScript, ScratchContext, ScriptWriter, written_out
 from .records import AppliedMigration, LogEntry, current_actor
 from .report import EventKind, MigrationEvent, MigrationState, Problem, RunReport, planned_run
 from .run_session import Session, open_session
@@ -34,6 +36,8 @@ from .version_table import VersionTable
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+    from ..dialects import DialectAdapter
 
 log = logging.getLogger(__name__)
 
@@ -178,8 +182,14 @@ class Migrator:
         fake: bool = False,
         dry_run: bool = False,
         resume: bool = False,
+        sql: bool = False,
+        scratch: Bind | None = None,
     ) -> RunReport:
-        """Apply pending migrations in plan order; all, up to ``target``, or the next ``steps``."""
+        """Apply pending migrations in plan order; all, up to ``target``, or the next ``steps``.
+
+        ``sql``: change nothing, and write the plan out as an SQL script instead (the report's
+        ``script``; see :mod:`.offline`), run on the ``scratch`` database when given.
+        """
         plan = self.plan()
         if target is not None:
             plan.resolve(target)
@@ -203,8 +213,10 @@ class Migrator:
                             "the transaction the connection given is in; pass the engine, or a "
                             "connection outside a transaction"
                         )
-                if dry_run:
+                if dry_run or sql:
                     report.runs = [planned_run(m, "up") for m in loaded]
+                    if sql:
+                        report.script = await self._write_out(session, loaded, "up", done, scratch)
                     return report
                 if resume and not fake:
                     gone = next((mid for mid in failed if mid not in plan.position), None)
@@ -267,8 +279,11 @@ class Migrator:
         *,
         fake: bool = False,
         dry_run: bool = False,
+        sql: bool = False,
+        scratch: Bind | None = None,
     ) -> RunReport:
-        """Revert the last ``steps`` (default 1) applied, all after ``target``, or ``all``."""
+        """Revert the last ``steps`` (default 1) applied, all after ``target``, or ``all``;
+        ``sql`` and ``scratch`` as for :meth:`migrate`."""
         plan = self.plan()
         report = RunReport("down", dry_run=dry_run)
         async with self._session() as session:
@@ -288,8 +303,11 @@ class Migrator:
                     everything=all,
                 )
                 targets = [self._revertible(plan, mid, session.adapter.name, fake) for mid in ids]
-                if dry_run:
+                if dry_run or sql:
                     report.runs = [planned_run(m, "down") for m in targets]
+                    if sql:
+                        done = [row.id for row in chronological if row.status == "applied"]
+                        report.script = await self._write_out(session, targets, "down", done, scratch)
                     return report
                 for index, migration in enumerate(targets):
                     run = await self._executor.revert(session, migration, index, len(targets), fake)
@@ -298,6 +316,90 @@ class Migrator:
                     else:
                         report.runs.append(run)
         return report
+
+    async def _write_out(
+        self,
+        session: Session,
+        migrations: list[Migration],
+        direction: Direction,
+        applied: list[str],
+        scratch: Bind | None,
+    ) -> OfflineScript:
+        """The script of ``migrations`` run ``direction`` on the session's database, where
+        ``applied`` are applied (in the order they were)."""
+        connection, adapter = session.connection, session.adapter
+        writer = ScriptWriter(adapter, connection.dialect, session.table, self.actor, direction)
+        if not await session.table.exists(connection):
+            writer.version_tables()
+        if scratch is not None:
+            ran = await self._run_on_scratch(scratch, migrations, direction, applied)
+            for migration in migrations:
+                writer.migration(migration, ran[migration.id], None)
+            return writer.script
+        url = connection.engine.url
+        for migration in migrations:
+            statements, problem = await written_out(migration, direction, adapter, connection.dialect, url)
+            writer.migration(migration, statements, problem)
+        return writer.script
+
+    async def _run_on_scratch(
+        self, scratch: Bind, migrations: list[Migration], direction: Direction, applied: list[str]
+    ) -> dict[str, list[str]]:
+        """Run ``migrations`` on the ``scratch`` database, first brought to the state of this one
+        (``applied``, applied there unrecorded); what each sent, values written in."""
+        table = self.version_table
+        other = Migrator(
+            scratch,
+            [],
+            table=table.name,
+            schema=table.schema,
+            lock_timeout=self.lock_timeout,
+            sources=self.sources,
+        )
+        if other.dialect != self.dialect:
+            raise ConfigurationError(
+                f"the scratch database is {other.dialect}, not {self.dialect} like the database"
+            )
+        plan = other.plan()
+        recorders: dict[str, list[str]] = {}
+
+        def recording(
+            connection: AsyncConnection, adapter: DialectAdapter, attempt: Attempt
+        ) -> MigrationContext:
+            context = ScratchContext(connection, adapter, attempt)
+            recorders[attempt.migration.id] = context.recorder.statements
+            return context
+
+        async with other._session() as session, other._locked(session, direction):
+            rows = await other._read(session, upgrade=True)
+            failed = next((row.id for row in rows.values() if row.status != "applied"), None)
+            extra = sorted(set(rows) - set(applied))
+            if failed is not None or extra:
+                raise ConfigurationError(
+                    f"the scratch database has {failed or extra[0]} {'failed' if failed else 'applied'}, "
+                    "which the database has not: give an empty database, or a copy of this one"
+                )
+            if not rows:
+                async with session.transaction():
+                    await session.table.create(session.connection)
+            catch_up = []
+            for mid in applied:
+                base = plan.get(mid)
+                if base is None:
+                    raise MigrationError(
+                        f"cannot bring the scratch database to this one's state: the file of {mid} is missing"
+                    )
+                if mid not in rows:
+                    catch_up.append(other._load(base, self.dialect))
+            for index, migration in enumerate(catch_up):
+                await other._executor.apply(session, migration, index, len(catch_up), False, None)
+            executor = Executor(self.actor, lambda *_, **__: None, context=recording, whole=False)
+            for index, migration in enumerate(migrations):
+                if direction == "up":
+                    await executor.apply(session, migration, index, len(migrations), False, None)
+                else:
+                    await executor.revert(session, migration, index, len(migrations), False)
+        return recorders
 
     def _revertible(self, plan: MigrationPlan, migration_id: str, dialect: str, fake: bool) -> Migration:
         base = plan.get(migration_id)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ..files.migration import Migration, SQLMigration
 from .attempt import Direction
+
+if TYPE_CHECKING:
+    from .offline import OfflineScript
 
 #: What a :class:`MigrationEvent` says happened.
 EventKind = Literal["start", "done", "skip", "fail", "wait"]
@@ -77,6 +80,8 @@ class RunReport:
     dry_run: bool = False
     runs: list[MigrationRun] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    #: With ``sql=True``: the plan written out as a script (an :class:`~.offline.OfflineScript`).
+    script: OfflineScript | None = None
 
     @property
     def ids(self) -> list[str]:

@@ -139,7 +139,8 @@ async def open_session(
         external = bind.in_transaction()
         if external:
             await adapter.join_transaction(bind)
-        yield Session(bind, bind.engine, adapter, table.on(adapter), external)
+        async with adapter.attached(bind):
+            yield Session(bind, bind.engine, adapter, table.on(adapter), external)
         return
     engine = create_engine(bind) if isinstance(bind, URL) else cast("AsyncEngine", bind)
     try:
@@ -152,7 +153,8 @@ async def open_session(
         try:
             adapter = get_adapter(connection.dialect.name)
             await adapter.prepare(connection, lock_timeout)
-            yield Session(connection, engine, adapter, table.on(adapter))
+            async with adapter.attached(connection):
+                yield Session(connection, engine, adapter, table.on(adapter))
         finally:
             await connection.close()
     finally:

@@ -201,7 +201,7 @@ class VersionTable:
 
         def record(ms: int) -> list[DriverSQL]:
             existing = written() if written is not None else False
-            return self._record_statements(
+            return self.record_statements(
                 connection, base, action="apply", execution_ms=ms, actor=actor, existing=existing
             )
 
@@ -236,7 +236,7 @@ class VersionTable:
         migration, whose write-ahead row (``failed``, no statements done) the same statement
         inserts.
         """
-        statements = self._record_statements(
+        statements = self.record_statements(
             connection,
             base,
             action=action,
@@ -249,7 +249,7 @@ class VersionTable:
         )
         await self.adapter.execute_batch(connection, statements)
 
-    def _record_statements(
+    def record_statements(
         self,
         connection: AsyncConnection,
         base: MigrationBase,
@@ -285,7 +285,7 @@ class VersionTable:
         self, connection: AsyncConnection, base: MigrationBase, actor: str, done: int, existing: bool
     ) -> list[DriverSQL]:
         """The statements that record an attempt at ``base`` as ``failed`` (a write-ahead row)."""
-        return self._record_statements(
+        return self.record_statements(
             connection,
             base,
             action=None,
@@ -307,9 +307,17 @@ class VersionTable:
         self, connection: AsyncConnection, migration_id: str, *, action: str, execution_ms: int, actor: str
     ) -> None:
         """Delete the migration's row (a revert, an unmark, a forgotten failure) and log it."""
+        statements = self.remove_statements(
+            connection, migration_id, action=action, execution_ms=execution_ms, actor=actor
+        )
+        await self.adapter.execute_batch(connection, statements)
+
+    def remove_statements(
+        self, connection: AsyncConnection, migration_id: str, *, action: str, execution_ms: int, actor: str
+    ) -> list[DriverSQL]:
+        """The statements of :meth:`remove`."""
         delete_row = self._prepare(connection, "delete_row", {"mid": migration_id})
-        log = self._log_statement(connection, migration_id, action, actor, execution_ms, None)
-        await self.adapter.execute_batch(connection, [delete_row, log])
+        return [delete_row, self._log_statement(connection, migration_id, action, actor, execution_ms, None)]
 
     async def set_checksums(
         self, connection: AsyncConnection, checksums: Iterable[tuple[str, str]], actor: str

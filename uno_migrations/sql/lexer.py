@@ -214,3 +214,16 @@ def _plain_lines(text: str, start: int, end: int, syntax: SQLSyntax) -> bool:
     and a regex reads those as the lexer does: whichever of ``'`` and ``--`` comes first opens.
     """
     return _patterns(syntax)[1].fullmatch(text, start, end) is not None
+
+
+def first_word(text: str, syntax: SQLSyntax) -> str | None:
+    r"""The first word of the code of ``text``, lower-cased (None when it starts otherwise).
+
+    >>> from .syntax import GENERIC
+    >>> first_word("-- add a table\nCREATE TABLE t (id int)", GENERIC)
+    'create'
+    """
+    for kind, start, end in _tokens(text, syntax):
+        if kind > _DIRECTIVE:
+            return text[start:end].lower() if kind == _WORD else None
+    return None
