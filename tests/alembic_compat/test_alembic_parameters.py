@@ -193,3 +193,121 @@ async def test_a_string_compared_with_an_enum_column_works_as_under_psycopg2(
     )
     await Migrator(db.url, [], sources=[AlembicSource([project / "versions"])]).migrate()
     assert await db.fetch("SELECT id, tier::text FROM members ORDER BY id") == [(1, "plain"), (12, "vip")]
+
+
+VALUES = """
+import datetime
+import decimal
+
+op.create_table(
+    "vals",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("s", sa.String(40)),
+    sa.Column("n", sa.Integer),
+    sa.Column("d", sa.Numeric(10, 2)),
+    sa.Column("f", sa.Float),
+    sa.Column("b", sa.Boolean),
+    sa.Column("t", sa.DateTime),
+)
+bind = op.get_bind()
+insert = sa.text("INSERT INTO vals (id, s, n, d, f, b, t) VALUES (:id, :s, :n, :d, :f, :b, :t)").bindparams(
+    sa.bindparam("d", type_=sa.Numeric(10, 2)), sa.bindparam("t", type_=sa.DateTime)
+)
+rows = [
+    {"id": 1, "s": "it's", "n": -3, "d": decimal.Decimal("-1.25"), "f": 0.5, "b": True,
+     "t": datetime.datetime(2026, 1, 2, 3, 4, 5)},
+    {"id": 2, "s": "back\\\\slash", "n": None, "d": None, "f": -2.0, "b": False, "t": None},
+    {"id": 3, "s": "$1 and :s -- not a comment", "n": 7, "d": decimal.Decimal("3"), "f": 1e-05, "b": None,
+     "t": datetime.datetime(2026, 1, 2, 3, 4, 5, 6)},
+]
+for row in rows:
+    bind.execute(insert, row)
+bind.execute(sa.text("UPDATE vals SET n = n-:by WHERE n IS NOT NULL"), {"by": -10})
+updated = bind.execute(sa.text("UPDATE vals SET f = f * 2 WHERE id <> :skip"), {"skip": 2})
+bind.execute(sa.text("INSERT INTO vals (id, s) VALUES (:id, :s)"), {"id": 4, "s": f"rowcount {updated.rowcount}"})
+"""
+
+
+async def test_values_of_every_plain_kind_arrive_as_under_alembic(
+    db: TestDatabase, engine_name: str, tmp_path: Path
+) -> None:
+    """Strings with quotes, backslashes and placeholder look-alikes, negative numbers after a
+    minus, decimals, floats, booleans, NULLs and times: the same rows through uno as through
+    Alembic, and an UPDATE's row count as the driver gives it (on PostgreSQL such a statement
+    goes as one simple query, its values written in)."""
+    project = _project(tmp_path / "project")
+    write_revision(project / "versions", "aaaa", None, upgrade=VALUES)
+    await Migrator(db.url, [], sources=[AlembicSource([project / "versions"])]).migrate()
+    select = "SELECT id, s, n, d, f, b, t FROM vals ORDER BY id"
+    found = await db.fetch(select)
+    (tmp_path / "alembic").mkdir()
+    async with fresh_database(engine_name, tmp_path / "alembic") as other:
+        await alembic(other.url, history=project)
+        assert found == await other.fetch(select)
+    assert [row[2] for row in found] == [7, None, 17, None]
+    assert found[1][1] == "back\\slash" and found[2][1] == "$1 and :s -- not a comment"
+    assert found[3][1] == "rowcount 2"
+
+
+async def test_a_failing_write_with_values_rolls_back_and_names_its_line(
+    db: TestDatabase, tmp_path: Path
+) -> None:
+    project = _project(tmp_path / "project")
+    write_revision(
+        project / "versions",
+        "aaaa",
+        None,
+        upgrade="""
+        op.create_table("kept", sa.Column("id", sa.Integer, primary_key=True))
+        op.get_bind().execute(sa.text("INSERT INTO kept (id) VALUES (:id)"), {"id": 1})
+        op.get_bind().execute(sa.text("INSERT INTO kept (id) VALUES (:id)"), {"id": 1})
+        """,
+    )
+    with pytest.raises(ExecutionError) as failure:
+        await Migrator(db.url, [], sources=[AlembicSource([project / "versions"])]).migrate()
+    message = str(failure.value)
+    assert "aaaa_rev.py:14" in message and "INSERT INTO kept" in message, message
+    if db.dialect != "mysql":
+        assert "kept" not in await db.tables()
+
+
+async def test_a_write_returning_rows_gives_them(db: TestDatabase, tmp_path: Path) -> None:
+    if db.dialect == "mysql":
+        pytest.skip("MySQL has no RETURNING")  # MariaDB 10.5+ has it for INSERT only
+    project = _project(tmp_path / "project")
+    write_revision(
+        project / "versions",
+        "aaaa",
+        None,
+        upgrade="""
+        op.create_table("t", sa.Column("id", sa.Integer, primary_key=True), sa.Column("v", sa.String(9)))
+        got = op.get_bind().execute(sa.text("INSERT INTO t (id, v) VALUES (:id, :v) RETURNING id"), {"id": 5, "v": "x"})
+        op.get_bind().execute(sa.text("INSERT INTO t (id, v) VALUES (:id, 'seen')"), {"id": got.scalar() + 1})
+        """,
+    )
+    await Migrator(db.url, [], sources=[AlembicSource([project / "versions"])]).migrate()
+    assert await db.fetch("SELECT id, v FROM t ORDER BY id") == [(5, "x"), (6, "seen")]
+
+
+async def test_a_failing_bulk_insert_rolls_back_and_names_its_line(db: TestDatabase, tmp_path: Path) -> None:
+    """A bulk insert of plain values goes as one simple query on PostgreSQL: its failure is the
+    same error, naming the revision's line, and undoes the revision where DDL is transactional."""
+    project = _project(tmp_path / "project")
+    write_revision(
+        project / "versions",
+        "aaaa",
+        None,
+        upgrade="""
+        op.create_table("kept", sa.Column("id", sa.Integer, primary_key=True), sa.Column("b", sa.LargeBinary))
+        kept = sa.table("kept", sa.column("id", sa.Integer), sa.column("b", sa.LargeBinary))
+        op.bulk_insert(kept, [{"id": 1, "b": b"\\\\x00"}, {"id": 2, "b": None}])
+        op.bulk_insert(kept, [{"id": 3, "b": None}, {"id": 3, "b": None}])
+        """,
+    )
+    with pytest.raises(ExecutionError) as failure:
+        await Migrator(db.url, [], sources=[AlembicSource([project / "versions"])]).migrate()
+    assert "aaaa_rev.py:15" in str(failure.value), str(failure.value)
+    if db.dialect != "mysql":
+        assert "kept" not in await db.tables()
+    else:  # CREATE TABLE committed itself; the rows went with the migration's transaction
+        assert await db.fetch("SELECT id FROM kept") == []

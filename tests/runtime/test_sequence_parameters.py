@@ -80,3 +80,22 @@ async def test_on_postgresql_a_list_elsewhere_is_an_array(db: TestDatabase, make
     )
     await Migrator(db.url, [migrations]).migrate()
     assert await _ripe(db) == ["fig", "pear"]
+
+
+async def test_bytes_parameters_arrive_on_every_engine(db: TestDatabase, make_migrations: MakeDir) -> None:
+    """On MySQL aiomysql's own escaping of bytes fails with PyMySQL 1.1 ("'str' object is not
+    callable"); they are written as PyMySQL writes them."""
+    blob = {"postgresql": "BYTEA", "mysql": "BLOB", "sqlite": "BLOB"}[db.dialect]
+    migrations = make_migrations(
+        {
+            "1_blobs.py": f"""
+            async def up(context):
+                await context.execute_sql("CREATE TABLE blobs (id INTEGER PRIMARY KEY, b {blob})")
+                await context.execute_sql("INSERT INTO blobs (id, b) VALUES ($1, $2)", [1, bytes(range(256))])
+                await context.execute_sql("INSERT INTO blobs (id, b) VALUES (:id, :b)", {{"id": 2, "b": b"'\\\\x00"}})
+            """,
+        }
+    )
+    await Migrator(db.url, [migrations]).migrate()
+    rows = await db.fetch("SELECT id, b FROM blobs ORDER BY id")
+    assert [(i, bytes(b)) for i, b in rows] == [(1, bytes(range(256))), (2, b"'\\x00")]

@@ -90,9 +90,10 @@ class MySQLAdapter(DialectAdapter):
 
     @asynccontextmanager
     async def attached(self, connection: AsyncConnection) -> AsyncIterator[None]:
-        """A sequence parameter rendered as PyMySQL renders it, ``(1,2,3)``, so that an Alembic
-        revision's ``IN :names`` with a tuple runs as it does under PyMySQL; aiomysql refuses
-        it ("tuple can not be used as parameter")."""
+        """Parameters rendered as PyMySQL renders them, where aiomysql fails: a sequence as
+        ``(1,2,3)``, so that an Alembic revision's ``IN :names`` with a tuple runs as under
+        PyMySQL (aiomysql: "tuple can not be used as parameter"), and bytes as ``X'...'``
+        (aiomysql: "'str' object is not callable", with PyMySQL 1.1)."""
         driver: Any = (await self.raw_connection(connection)).driver_connection
         escape = getattr(driver, "escape", None)
         if escape is None or getattr(escape, "sequences", False):
@@ -102,6 +103,9 @@ class MySQLAdapter(DialectAdapter):
         def escape_sequences(value: Any, mapping: Any = None) -> str:
             if type(value) in (tuple, list, set, frozenset):
                 return "(" + ",".join([escape_sequences(item) for item in value]) + ")"
+            if isinstance(value, (bytes, bytearray)):
+                # aiomysql's own escape calls a name PyMySQL 1.1 no longer has for bytes.
+                return f"X'{bytes(value).hex()}'"
             return escape(value)  # type: ignore[no-any-return]
 
         escape_sequences.sequences = True  # type: ignore[attr-defined]

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import math
 import re
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import date, datetime
+from datetime import time as dt_time
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from weakref import WeakSet
 
 from ..errors import LockTimeoutError
-from ..sql.lexer import first_word
-from ..sql.params import bind_parameters, drop_casts
+from ..sql.lexer import _WORD, _tokens, first_word
+from ..sql.params import bind_parameters, drop_casts, inline_parameters
 from ..sql.syntax import SQLSyntax
 from .base import (
     WAIT_NOTICE,
@@ -168,6 +171,7 @@ class PostgreSQLAdapter(DialectAdapter):
             from sqlalchemy import event
 
             event.listen(dialect, "do_execute", functools.partial(_execute, self.syntax))
+            event.listen(dialect, "do_executemany", functools.partial(_execute_many, self.syntax))
             _listening.add(dialect)
         driver = (await self.raw_connection(connection)).driver_connection
         _attached.add(driver)
@@ -449,48 +453,142 @@ class PostgreSQLAdapter(DialectAdapter):
 def _execute(syntax: SQLSyntax, cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
     """SQLAlchemy's ``do_execute`` on the connection of a run: whether it ran the statement.
 
-    Two things asyncpg does otherwise than psycopg2, which Alembic histories are written for:
-    a sequence bound right after IN (``IN :names``) stands for its values, and a statement that
-    returns no rows, sent without parameters (DDL), goes in one round trip as a simple query,
-    where a prepared statement takes two (prepare, then execute). Anything else, and any
-    connection not of a run, is left to SQLAlchemy.
+    What psycopg2 does, which Alembic histories are written for, where asyncpg differs:
+
+    - a sequence bound right after IN (``IN :names``) stands for its values;
+    - a text() statement's string values are untyped (SQLAlchemy casts them to VARCHAR for
+      asyncpg, and ``kind = :kind`` against an enum column then fails: "operator does not exist");
+    - plain values (numbers, strings without backslashes, times) are written into the statement,
+      as psycopg2 interpolates them, so asyncpg has no parameter to type (an enum-typed one costs
+      it an introspection query of its own, 10 ms);
+    - a statement that returns no rows (DDL, and an INSERT, UPDATE or DELETE so written out)
+      goes as one simple query, one round trip, where asyncpg prepares it first, a round trip
+      more; several statements in one string run, as under psycopg2.
+
+    Anything else, and any connection that is not a run's, is left to SQLAlchemy.
     """
     from sqlalchemy.sql.elements import TextClause
-
-    from ..connections import await_
 
     pooled = context.root_connection.connection
     driver = pooled.driver_connection
     if driver not in _attached:
         return False
-    if parameters:
-        compiled = context.compiled
-        if compiled is None:
+    if not parameters:
+        if not (context.isddl or first_word(statement, syntax) in _NO_ROWS):
             return False
-        sql, args = statement, parameters
-        if any(isinstance(value, (list, tuple)) for value in parameters):
-            sql, args = bind_parameters(sql, list(parameters), "numeric_dollar", syntax)
-        if "::VARCHAR" in sql and isinstance(compiled.statement, TextClause):
-            # SQLAlchemy casts a text() statement's string values to VARCHAR for asyncpg, where
-            # psycopg2 sends them untyped: "kind = :kind" with an enum column then fails
-            # ("operator does not exist: kind = character varying"). Untyped, as psycopg2 has it.
-            sql = drop_casts(sql, syntax, "::VARCHAR")
-        if sql == statement:
-            return False
-        cursor.execute(sql, args)
-        return True
-    if not (context.isddl or first_word(statement, syntax) in _NO_ROWS):
+        return _simple_query(cursor, pooled, statement)
+    compiled = context.compiled
+    if compiled is None:
         return False
-    adapted = pooled.dbapi_connection
+    sql, args = statement, parameters
+    if any(isinstance(value, (list, tuple)) for value in parameters):
+        sql, args = bind_parameters(sql, list(parameters), "numeric_dollar", syntax)
+    if "::VARCHAR" in sql and isinstance(compiled.statement, TextClause):
+        sql = drop_casts(sql, syntax, "::VARCHAR")
+    inlined = _inlined(sql, args, syntax)
+    if inlined is not None:
+        if first_word(sql, syntax) in _WRITES and not _returns_rows(sql, syntax):
+            if _simple_query(cursor, pooled, inlined):
+                return True
+        cursor.execute(inlined, ())  # its rows as ever; no parameter for asyncpg to type
+        return True
+    if sql == statement:
+        return False
+    cursor.execute(sql, args)
+    return True
+
+
+def _execute_many(syntax: SQLSyntax, cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
+    """SQLAlchemy's ``do_executemany`` on the connection of a run (``op.bulk_insert``, a list of
+    parameter sets): a write whose values are all plain goes as one simple query, a statement
+    per set, one round trip, where asyncpg prepares it (introspecting a type it has not seen)
+    and sends every set."""
+    pooled = context.root_connection.connection
+    if pooled.driver_connection not in _attached or context.compiled is None:
+        return False
+    if first_word(statement, syntax) not in _WRITES or _returns_rows(statement, syntax):
+        return False
+    statements = []
+    for args in parameters:
+        inlined = _inlined(statement, args, syntax)
+        if inlined is None:
+            return False
+        statements.append(inlined)
+    return _simple_query(cursor, pooled, ";\n".join(statements), count=False)
+
+
+_WRITES = frozenset({"insert", "update", "delete"})
+_ROW_COUNT = re.compile(r"(?:INSERT \d+|UPDATE|DELETE) (\d+)")
+
+
+def _returns_rows(sql: str, syntax: SQLSyntax) -> bool:
+    return "returning" in sql.lower() and any(
+        kind == _WORD and sql[start:end].lower() == "returning" for kind, start, end in _tokens(sql, syntax)
+    )
+
+
+class _NotPlain(Exception):
+    pass
+
+
+def _plain(value: Any) -> str:
+    """A value as psycopg2 writes it into a statement, for the values whose text is certain."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    number = None
+    if isinstance(value, int):
+        number = str(value)
+    elif isinstance(value, float) and math.isfinite(value):
+        number = repr(value)
+    elif isinstance(value, Decimal) and value.is_finite():
+        number = str(value)
+    if number is not None:
+        # In parentheses when negative: "n-$1" must not become the comment "n--1".
+        return f"({number})" if number.startswith("-") else number
+    if isinstance(value, (datetime, date, dt_time)):
+        return f"'{value.isoformat()}'"
+    if isinstance(value, str) and "\\" not in value and "\0" not in value:
+        # Quotes doubled; no backslash, so standard_conforming_strings cannot matter.
+        return "'" + value.replace("'", "''") + "'"
+    raise _NotPlain
+
+
+def _inlined(sql: str, args: Sequence[Any], syntax: SQLSyntax) -> str | None:
+    try:
+        return inline_parameters(sql, args, "numeric_dollar", syntax, _plain)
+    except _NotPlain:
+        return None
+
+
+def _simple_query(cursor: Any, pooled: Any, sql: str, count: bool = True) -> bool:
+    """Send ``sql`` as a simple query in the transaction SQLAlchemy has begun (or in
+    autocommit), with (``count``) the row count on ``cursor``; False where that cannot be done."""
+    from ..connections import await_
+
+    driver, adapted = pooled.driver_connection, pooled.dbapi_connection
     if not (driver.is_in_transaction() or adapted.autocommit):
-        # SQLAlchemy begins asyncpg's transaction lazily, on the first statement: begun here
-        # as the cursor would (no round trip of its own: asyncpg sends BEGIN with the query).
+        # SQLAlchemy begins asyncpg's transaction lazily, on a first statement: begun here as
+        # the cursor would (its BEGIN, a round trip of its own, as there).
         start = getattr(adapted, "_start_transaction", None)
         if start is None:
             return False
         await_(start())
     try:
-        await_(driver.execute(statement))
+        status = await_(driver.execute(sql))
     except Exception as error:
         cursor._handle_exception(error)  # asyncpg's error as SQLAlchemy's DBAPI error, as ever
+    found = _ROW_COUNT.match(status or "") if count else None
+    if found is not None:
+        _set_row_count(cursor, int(found.group(1)))
     return True
+
+
+def _set_row_count(cursor: Any, count: int) -> None:
+    """``cursor.rowcount``: an attribute of SQLAlchemy 2.0's asyncpg cursor, a property over
+    ``_rowcount`` in 2.1."""
+    if isinstance(getattr(type(cursor), "rowcount", None), property):
+        cursor._rowcount = count
+    else:
+        cursor.rowcount = count
