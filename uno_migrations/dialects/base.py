@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
@@ -404,6 +404,20 @@ class DialectAdapter:
     def error_position(self, error: BaseException) -> int | None:
         """The 1-based character position of the error inside the statement, when known."""
         return None
+
+    def schema_objects(
+        self, sync_connection: Connection, schema: str | None, ignored_tables: Collection[str] = ()
+    ) -> dict[str, Any]:
+        """The engine's schema objects besides tables and views, for a schema snapshot
+        (:mod:`uno_migrations.testing`): ``enums``, a list of ``{"name", "labels"}``, and
+        ``sequences``, a list of names, each where the engine has them (none here). What belongs
+        to a table of ``ignored_tables`` (a serial column's sequence) is left out with it."""
+        return {}
+
+    def snapshot_default(self, default: str) -> str:
+        """A column's server default as the inspector reports it, in the form a snapshot shows
+        and compares (the engine's decoration of a plain literal taken off)."""
+        return default
 
 
 def driver_message(error: BaseException) -> str:

@@ -7,7 +7,7 @@ import functools
 import math
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 from datetime import time as dt_time
@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 from weakref import WeakSet
 
 from ..errors import LockTimeoutError
-from ..sql.lexer import _WORD, _tokens, first_word
-from ..sql.params import bind_parameters, drop_casts, inline_parameters
+from ..sql.lexer import _PARAM, _WORD, _tokens, first_word
+from ..sql.params import bind_parameters, drop_casts
 from ..sql.syntax import SQLSyntax
 from .base import (
     WAIT_NOTICE,
@@ -449,6 +449,44 @@ class PostgreSQLAdapter(DialectAdapter):
                     return None
         return None
 
+    def schema_objects(
+        self, sync_connection: Connection, schema: str | None, ignored_tables: Collection[str] = ()
+    ) -> dict[str, Any]:
+        """The schema's enum types (labels in their order) and sequences, by name; a sequence a
+        table of ``ignored_tables`` owns (its serial or identity column's) is left out."""
+        from sqlalchemy import inspect, text
+
+        inspector: Any = inspect(sync_connection)
+        enums = [
+            {"name": enum["name"], "labels": list(enum["labels"])}
+            for enum in inspector.get_enums(schema=schema)
+        ]
+        owned = sync_connection.execute(text(_OWNED_SEQUENCES), {"schema": schema})
+        owners = {sequence: table for sequence, table in owned}
+        names = inspector.get_sequence_names(schema=schema)
+        sequences = sorted(name for name in names if owners.get(name) not in ignored_tables)
+        return {"enums": sorted(enums, key=lambda enum: enum["name"]), "sequences": sequences}
+
+    def snapshot_default(self, default: str) -> str:
+        """A literal's cast is taken off (``'anon'::character varying`` is ``'anon'``): the
+        column's type already says it."""
+        cast = _CAST_LITERAL.fullmatch(default)
+        return default if cast is None else cast["literal"]
+
+
+#: A sequence of ``:schema`` (the current one when None), and the table that owns it.
+_OWNED_SEQUENCES = """
+SELECT s.relname, t.relname
+FROM pg_class s
+JOIN pg_namespace n ON n.oid = s.relnamespace
+JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.oid
+    AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+JOIN pg_class t ON t.oid = d.refobjid
+WHERE s.relkind = 'S' AND n.nspname = COALESCE(:schema, current_schema())
+"""
+#: A string literal (or NULL) and its cast, as PostgreSQL writes a column's default.
+_CAST_LITERAL = re.compile(r"(?P<literal>NULL|'(?:[^']|'')*')::[\w .\"\[\]]+", re.IGNORECASE | re.DOTALL)
+
 
 def _execute(syntax: SQLSyntax, cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
     """SQLAlchemy's ``do_execute`` on the connection of a run: whether it ran the statement.
@@ -484,7 +522,7 @@ def _execute(syntax: SQLSyntax, cursor: Any, statement: str, parameters: Any, co
     if any(isinstance(value, (list, tuple)) for value in parameters):
         sql, args = bind_parameters(sql, list(parameters), "numeric_dollar", syntax)
     if "::VARCHAR" in sql and isinstance(compiled.statement, TextClause):
-        sql = drop_casts(sql, syntax, "::VARCHAR")
+        sql = _untyped(sql, syntax)
     inlined = _inlined(sql, args, syntax)
     if inlined is not None:
         if first_word(sql, syntax) in _WRITES and not _returns_rows(sql, syntax):
@@ -555,11 +593,33 @@ def _plain(value: Any) -> str:
     raise _NotPlain
 
 
+@functools.lru_cache(maxsize=512)
+def _at_placeholders(sql: str, syntax: SQLSyntax) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """``sql`` cut at its ``$n`` placeholders (in its code), and their numbers: a revision's
+    statements repeat (a project helper's), and are read once."""
+    pieces, numbers, last = [], [], 0
+    for kind, start, end in _tokens(sql, syntax):
+        if kind == _PARAM:
+            pieces.append(sql[last:start])
+            numbers.append(int(sql[start + 1 : end]))
+            last = end
+    pieces.append(sql[last:])
+    return tuple(pieces), tuple(numbers)
+
+
+@functools.lru_cache(maxsize=512)
+def _untyped(sql: str, syntax: SQLSyntax) -> str:
+    return drop_casts(sql, syntax, "::VARCHAR")
+
+
 def _inlined(sql: str, args: Sequence[Any], syntax: SQLSyntax) -> str | None:
+    """``sql`` with ``args`` written in, as psycopg2 writes them; None unless all are plain."""
+    pieces, numbers = _at_placeholders(sql, syntax)
     try:
-        return inline_parameters(sql, args, "numeric_dollar", syntax, _plain)
+        literals = [_plain(args[number - 1]) for number in numbers]
     except _NotPlain:
         return None
+    return "".join(piece + literal for piece, literal in zip(pieces, [*literals, ""], strict=True))
 
 
 def _simple_query(cursor: Any, pooled: Any, sql: str, count: bool = True) -> bool:
