@@ -256,7 +256,7 @@ async def test_bad_input_is_one_line_and_changes_nothing(
 
 def test_usage_errors_and_unreachable_databases(cli: Cli, tmp_path: Path, migrations: Path) -> None:
     missing = cli("-u", "sqlite:///app.db", "check")
-    assert missing.exit_code == 2 and "Missing option '--metadata'" in missing.stderr
+    assert missing.exit_code == 2 and "give --metadata MODULE:ATTR, or metadata in the config file" in missing.stderr
     reference = _models(tmp_path)
     no_url = cli("check", "--metadata", reference)
     assert (no_url.exit_code, no_url.stdout) == (1, "")
@@ -288,3 +288,26 @@ def test_a_clear_line_when_alembic_is_not_installed(cli: Cli, monkeypatch: pytes
     assert result.stderr == (
         "error: check needs Alembic, which is not installed: pip install 'uno-migrations[alembic]'\n"
     )
+
+
+async def test_the_models_come_from_the_config_file_when_not_given(
+    db: TestDatabase, cli: Cli, tmp_path: Path, migrations: Path
+) -> None:
+    """``metadata`` in the config file, else ``alembic_metadata``, stands for ``--metadata``;
+    with neither, a usage error."""
+    await _migrated(cli, db)
+    drifted = _models(tmp_path, tables="")
+    matching = _models(tmp_path)
+    config = tmp_path / "uno.toml"
+    for keys, code, line in (
+        (f'metadata = "{drifted}"\nalembic_metadata = "{matching}"', 1, "remove table 'legacy_notes'"),
+        (f'alembic_metadata = "{matching}"', 0, f"No differences: the database matches {matching}"),
+    ):
+        config.write_text(keys + "\n", encoding="utf-8")
+        result = await cli.run("-u", db.url, "--config", str(config), "check")
+        assert result.exit_code == code, result.output
+        assert result.stdout.splitlines()[0] == line
+    config.write_text("", encoding="utf-8")
+    result = await cli.run("-u", db.url, "--config", str(config), "check")
+    assert result.exit_code == 2
+    assert "give --metadata MODULE:ATTR, or metadata in the config file" in result.stderr

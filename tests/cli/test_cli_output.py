@@ -170,6 +170,7 @@ def test_help_lists_the_commands_in_order(cli: Cli) -> None:
         "history",
         "verify",
         "repair",
+        "graph",
         "check",
         "alembic",
     ]

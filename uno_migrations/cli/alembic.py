@@ -76,18 +76,23 @@ BEHIND = ("pending", "failed")
 @click.option(
     "--metadata",
     metavar="MODULE:ATTR",
-    required=True,
-    help="The SQLAlchemy MetaData to compare with the database (e.g. app.models:metadata).",
+    help="The SQLAlchemy MetaData to compare with the database (e.g. app.models:metadata) "
+    "[default: metadata, then alembic_metadata, of the config file].",
 )
 @json_option
-def check(state: State, metadata: str, as_json: bool) -> None:
+def check(state: State, metadata: str | None, as_json: bool) -> None:
     """Compare the migrated database with --metadata as autogenerate does, writing nothing: exit 1
     with one line per difference, or when migrations are pending (migrate first), else exit 0.
     """
     from ..errors import MigrationError
 
-    state.document.update({"metadata": metadata, "pending": None, "differences": None})
     settings = state.settings()
+    metadata = metadata or settings.metadata or settings.alembic_metadata
+    if metadata is None:
+        raise click.UsageError(
+            "give --metadata MODULE:ATTR, or metadata in the config file", ctx=click.get_current_context()
+        )
+    state.document.update({"metadata": metadata, "pending": None, "differences": None})
     require_alembic("check")
     from alembic_compat import load_metadata, schema_differences
 

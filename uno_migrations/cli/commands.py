@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from . import graph as drawing
 from . import output as out
 from . import reports
 from .config import Settings
@@ -339,3 +340,29 @@ def repair(state: State, ids: Sequence[str], as_json: bool) -> None:
             state.echo(f"Forgot the failed attempt of {migration_id}")
         else:
             state.echo(f"Recorded the new checksum of {migration_id}")
+
+
+# -- graph -------------------------------------------------------------------------------------
+
+
+@command("graph", short_help="Print the dependency graph as Graphviz DOT or Mermaid.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(drawing.FORMATS),
+    default="dot",
+    show_default=True,
+    help="Graphviz DOT, or a Mermaid flowchart.",
+)
+def graph(state: State, fmt: str) -> None:
+    """Print every migration, in plan order, and an edge from each dependency it declares to it.
+
+    Reads only the files without a database URL; with one, each node is coloured by its state
+    (applied, pending, failed, modified, missing or invalid), as status shows it.
+    """
+    settings = state.settings()
+    if settings.database_url:
+        found = drawing.from_states(run_coroutine(state.migrator(settings).status()))
+    else:
+        found = drawing.from_plan(plan_without_database(settings)[0].migrations)
+    state.echo(drawing.render(found, fmt))

@@ -14,6 +14,7 @@ for from the current directory upwards), or the file named with ``--config``: a
     alembic_x_args = ["tenant=acme"]   # their context.get_x_argument()
     alembic_options = {"app_schema" = "app"}   # context.config.get_main_option("app_schema")
     alembic_metadata = "app.models:metadata"   # their target_metadata
+    metadata = "app.models:metadata"   # the models: what check compares the database with
 
 No click here: the command line gathers its options and calls :func:`load_settings`.
 """
@@ -72,6 +73,7 @@ _KEYS = (
     "alembic_x_args",
     "alembic_options",
     "alembic_metadata",
+    "metadata",
 )
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 #: A URL whose path comes after three slashes, ``<backend>[+driver]:///<path>[?<query>]``: the
@@ -105,6 +107,9 @@ class Settings:
     alembic_x_args: tuple[str, ...] = ()
     alembic_options: Mapping[str, str] = field(default_factory=dict)
     alembic_metadata: str | None = None
+    #: The application's models, ``module:attribute``: what ``check`` compares the database with
+    #: when ``--metadata`` is not given.
+    metadata: str | None = None
 
     def require_url(self) -> str:
         """The database URL, or a :class:`ConfigurationError` saying how to give one."""
@@ -230,7 +235,7 @@ def read_config_file(
 
 def _check_file_values(table: Mapping[str, Any], name: str, folder: Path, cwd: Path) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    for key in ("database_url", "table", "schema", "alembic_metadata"):
+    for key in ("database_url", "table", "schema", "alembic_metadata", "metadata"):
         if key in table:
             value = table[key]
             if not isinstance(value, str):
