@@ -171,6 +171,7 @@ def test_help_lists_the_commands_in_order(cli: Cli) -> None:
         "verify",
         "repair",
         "graph",
+        "test",
         "check",
         "alembic",
     ]

@@ -366,3 +366,81 @@ def graph(state: State, fmt: str) -> None:
     else:
         found = drawing.from_plan(plan_without_database(settings)[0].migrations)
     state.echo(drawing.render(found, fmt))
+
+
+# -- test --------------------------------------------------------------------------------------
+
+
+@command("test", short_help="Check the migrations on scratch databases: up, down, up again.")
+@click.option(
+    "--url",
+    "urls",
+    multiple=True,
+    metavar="URL",
+    help="A server to make a scratch database on, dropped afterwards; repeat for several engines "
+    "[default: an SQLite file in a temporary folder].",
+)
+@json_option
+def test(state: State, urls: Sequence[str], as_json: bool) -> None:
+    """Run the built-in checks on a scratch database of each URL: the plan and every file load,
+    each migration applies, its down step restores the schema it found and it applies again, no
+    checksum is off, and reverting everything leaves only uno's tables. Exit 1 on any finding."""
+    import tempfile
+
+    from sqlalchemy.engine import make_url
+
+    from ..dialects import get_adapter
+    from ..testing.checks import check_migrations
+    from ..urls import async_url
+    from .options import alembic_sources, directories
+
+    settings = state.settings()
+    sources = alembic_sources(settings)
+    runs: list[dict[str, object]] = []
+    state.document["databases"] = runs
+    findings: list[str] = []
+    found = 0
+
+    def progress(check: str, migration_id: str | None, outcome: str) -> None:
+        if check != "upgrade" or outcome != "ok":  # a roundtrip line says the migration applied
+            state.echo(f"  {check} {migration_id or 'all'} ... {outcome}")
+
+    async def run(url: str, folder: str) -> None:
+        nonlocal found
+        server = async_url(url)
+        adapter = get_adapter(make_url(server).get_backend_name())
+        async with adapter.scratch_database(server, folder) as scratch:
+            if not state.as_json:
+                state.echo(f"{adapter.title}, on a scratch database:")
+            report = await check_migrations(
+                scratch,
+                directories(settings),
+                sources=sources,
+                table=settings.table,
+                schema=settings.schema,
+                progress=None if state.as_json else progress,
+            )
+        runs.append(
+            {
+                "engine": adapter.name,
+                "migrations": len(report.migrations),
+                "skipped": report.skipped,
+                "findings": [finding.as_dict() for finding in report.findings],
+            }
+        )
+        found += len(report.findings)
+        for finding in report.findings:
+            findings.extend(f"{adapter.name}: {line}" for line in finding.lines)
+
+    with tempfile.TemporaryDirectory(prefix="uno-test-") as folder:
+        for url in urls or [f"sqlite:///{folder}/scratch.db"]:
+            run_coroutine(run(url, folder))
+    counts = [int(str(r["migrations"])) for r in runs]
+    report_findings(
+        state,
+        found,
+        lambda: out.echo("\n".join(findings)),
+        f"the checks found {out.plural(found, 'problem')}",
+        f"All checks passed: {out.plural(max(counts, default=0), 'migration')} on "
+        f"{out.plural(len(runs), 'database')}",
+    )

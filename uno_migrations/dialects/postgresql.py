@@ -182,6 +182,9 @@ class PostgreSQLAdapter(DialectAdapter):
 
     script_client = "psql -v ON_ERROR_STOP=1 -f FILE"
 
+    def drop_database_sql(self, quoted: str) -> str:
+        return f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"  # a run's connection may linger
+
     def bytes_literal(self, value: bytes) -> str:
         return f"'\\x{value.hex()}'::bytea"
 

@@ -9,7 +9,8 @@ import socket
 import sqlite3
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from ..errors import LockTimeoutError, MigrationError
@@ -39,6 +40,18 @@ class SQLiteAdapter(DialectAdapter):
     database_is_file = True
     title = "SQLite"
     script_client = "sqlite3 -bail DATABASE < FILE"
+
+    @asynccontextmanager
+    async def scratch_database(self, url: URL, folder: str) -> AsyncIterator[URL]:
+        import uuid
+        from pathlib import Path
+
+        path = Path(folder) / f"uno_scratch_{uuid.uuid4().hex[:12]}.db"
+        try:
+            yield url.set(database=str(path))
+        finally:
+            for leftover in (path, *path.parent.glob(f"{path.name}.*.lock")):
+                leftover.unlink(missing_ok=True)
     paramstyle = "qmark"
     transactional_ddl = True
     lock_per_migration = True

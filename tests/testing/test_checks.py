@@ -1,0 +1,139 @@
+"""The built-in checks (docs/testing.md) on every engine: a correct project passes every one; a
+down step that leaves a column, an index or a type change behind fails the roundtrip, naming the
+migration and the difference; a file that does not load fails the graph check; and
+``uno-migrations test`` runs them on scratch databases it makes and drops."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from helpers import Cli, TestDatabase, server_url
+
+from uno_migrations.testing.checks import check_migrations
+
+MakeDir = Callable[..., Path]
+
+GOOD = {
+    "1000_users.sql": """
+        CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(50) NOT NULL);
+        -- DOWN
+        DROP TABLE users;
+    """,
+    "1001_email.sql": """
+        ALTER TABLE users ADD COLUMN email VARCHAR(80);
+        CREATE INDEX ix_users_email ON users (email);
+        -- DOWN
+        DROP INDEX ix_users_email{on_users};
+        ALTER TABLE users DROP COLUMN email;
+    """,
+    "1002_notes.py": """
+        async def up(context):
+            await context.execute_sql("CREATE TABLE notes (id INTEGER PRIMARY KEY, body VARCHAR(20))")
+
+
+        async def down(context):
+            await context.execute_sql("DROP TABLE notes")
+    """,
+}
+
+
+def _project(make_migrations: MakeDir, dialect: str, **replace: str) -> Path:
+    on_users = " ON users" if dialect == "mysql" else ""
+    files = {name: text.replace("{on_users}", on_users) for name, text in GOOD.items()}
+    files.update(replace)
+    return make_migrations(files)
+
+
+async def test_a_correct_project_passes_every_check(db: TestDatabase, make_migrations: MakeDir) -> None:
+    seen: list[tuple[str, str | None, str]] = []
+    report = await check_migrations(
+        db.url, _project(make_migrations, db.dialect), progress=lambda *step: seen.append(step)
+    )
+    assert report.ok, [finding.lines for finding in report.findings]
+    assert report.migrations == ["1000_users", "1001_email", "1002_notes"]
+    assert [step for step in seen if step[0] == "roundtrip"] == [
+        ("roundtrip", "1000_users", "ok"),
+        ("roundtrip", "1001_email", "ok"),
+        ("roundtrip", "1002_notes", "ok"),
+    ]
+    assert [step[0] for step in seen if step[1] is None] == ["graph", "checksums", "rollback"]
+    assert {"users", "notes"} <= await db.tables()  # left migrated to the last migration
+
+
+async def test_a_down_step_that_leaves_an_index_and_a_column_fails_naming_them(
+    db: TestDatabase, make_migrations: MakeDir
+) -> None:
+    leaky = """
+        ALTER TABLE users ADD COLUMN email VARCHAR(80);
+        CREATE INDEX ix_users_email ON users (email);
+        -- DOWN
+        SELECT 1;
+    """
+    report = await check_migrations(
+        db.url, _project(make_migrations, db.dialect, **{"1001_email.sql": leaky})
+    )
+    assert not report.ok
+    finding = report.findings[0]
+    assert (finding.check, finding.migration_id) == ("roundtrip", "1001_email")
+    assert finding.message == "its down step does not undo its up step"
+    assert any(line.startswith("table users: column email:") for line in finding.differences), finding
+    assert any(line.startswith("table users: index ix_users_email:") for line in finding.differences), finding
+
+
+async def test_a_down_step_that_leaves_a_type_change_fails(
+    db: TestDatabase, make_migrations: MakeDir
+) -> None:
+    alter = {
+        "postgresql": "ALTER TABLE notes ALTER COLUMN body TYPE VARCHAR(40)",
+        "mysql": "ALTER TABLE notes MODIFY body VARCHAR(40)",
+        "sqlite": "CREATE TABLE notes_new (id INTEGER PRIMARY KEY, body VARCHAR(40));"
+        " INSERT INTO notes_new SELECT * FROM notes; DROP TABLE notes;"
+        " ALTER TABLE notes_new RENAME TO notes",
+    }[db.dialect]
+    widen = f"""
+        async def up(context):
+            await context.execute_sql("{alter}")
+
+
+        async def down(context):
+            pass
+    """
+    project = _project(make_migrations, db.dialect, **{"1003_widen.py": widen})
+    report = await check_migrations(db.url, project)
+    assert [(f.check, f.migration_id) for f in report.findings] == [("roundtrip", "1003_widen")]
+    assert any(line.startswith("table notes: column body: type ") for line in report.findings[0].differences)
+
+
+async def test_a_file_that_does_not_load_fails_the_graph_check(
+    db: TestDatabase, make_migrations: MakeDir
+) -> None:
+    broken = {"1003_broken.py": "async def up(context)\n    pass\n"}
+    report = await check_migrations(db.url, _project(make_migrations, db.dialect, **broken))
+    assert [(f.check, f.migration_id) for f in report.findings] == [("graph", "1003_broken")]
+    assert report.findings[0].message.startswith("does not load: ")
+    assert await db.tables() == set(), "nothing runs when a file does not load"
+
+
+async def test_the_test_command_makes_and_drops_its_scratch_databases(
+    db: TestDatabase, engine_name: str, make_migrations: MakeDir, tmp_path: Path
+) -> None:
+    project = _project(make_migrations, engine_name)
+    cli = Cli(tmp_path)
+    url = [] if engine_name == "sqlite" else ["--url", server_url(engine_name)]
+    result = await cli.run("-d", str(project), "test", *url)
+    assert result.exit_code == 0, result.output
+    assert "  roundtrip 1001_email ... ok" in result.stdout
+    assert result.stdout.splitlines()[-1] == "All checks passed: 3 migrations on 1 database"
+    leaky = project / "1001_email.sql"
+    leaky.write_text(
+        leaky.read_text(encoding="utf-8").split("-- DOWN")[0] + "-- DOWN\nSELECT 1;\n", encoding="utf-8"
+    )
+    failed = await cli.run("-d", str(project), "test", "--json", *url)
+    assert failed.exit_code == 1
+    document = json.loads(failed.stdout)
+    (database,) = document["databases"]
+    assert database["engine"] == engine_name
+    assert [f["migration"] for f in database["findings"]] == ["1001_email"]
+    assert failed.stderr.strip().splitlines() == ["error: the checks found 1 problem"]

@@ -1,0 +1,190 @@
+"""The built-in checks of a project's migrations, on an empty database (``uno-migrations test``).
+
+In order, each on the one database:
+
+- ``graph``: the plan can be made (no cycle, no unmet dependency) and every migration loads;
+- ``upgrade``: every migration applies, from the empty database to the last one, one at a time;
+- ``roundtrip``: for each migration in plan order, once it is applied: its down step run, the
+  schema must be what it was before the migration (a snapshot, :mod:`.snapshot`); applied again,
+  the schema must be what the migration made the first time. A migration without a down step is
+  not rolled back (and the ``rollback`` check stops at it);
+- ``checksums``: nothing applied reads as modified once everything is;
+- ``rollback``: reverting everything leaves only uno's tables (the schema of the empty database).
+
+A failure names the migration and, for a schema that differs, each difference
+(:func:`~.diff.snapshot_diff`). A check that cannot go on (a migration that fails) stops the run:
+what comes after it would be checked on a database in an unknown state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import MigrationError
+from ..files.sources import MigrationSource
+from ..runtime.migrator import Bind, Directories, Migrator
+from .diff import snapshot_diff
+from .snapshot import Snapshot, take_snapshot
+
+#: ``(check, migration id or None, outcome)``, called as each step ends: outcome ``ok``,
+#: ``failed`` or ``skipped``.
+Progress = Callable[[str, str | None, str], None]
+CHECKS = ("graph", "upgrade", "roundtrip", "checksums", "rollback")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One failed check: ``check``, the migration it is about (None for the project as a whole),
+    ``message``, and ``differences``, one line each, where two schemas differ."""
+
+    check: str
+    migration_id: str | None
+    message: str
+    differences: tuple[str, ...] = ()
+
+    @property
+    def lines(self) -> list[str]:
+        where = f"{self.migration_id}: " if self.migration_id else ""
+        return [f"{self.check}: {where}{self.message}", *(f"  {line}" for line in self.differences)]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "check": self.check,
+            "migration": self.migration_id,
+            "message": self.message,
+            "differences": list(self.differences),
+        }
+
+
+@dataclass
+class CheckReport:
+    """What :func:`check_migrations` found: ``findings`` (empty when all is well), the
+    ``migrations`` checked in plan order, and the ``skipped`` roundtrips (no down step)."""
+
+    migrations: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+
+class _Stop(Exception):
+    """A check failed in a way the later ones cannot go on from."""
+
+
+async def check_migrations(
+    bind: Bind,
+    directories: Directories = "migrations",
+    *,
+    sources: Sequence[MigrationSource] = (),
+    table: str = "uno_migrations",
+    schema: str | None = None,
+    progress: Progress | None = None,
+) -> CheckReport:
+    """Run the built-in checks of the migrations in ``directories`` (and ``sources``) on the
+    empty database ``bind``, which they leave migrated to the last migration."""
+    report = CheckReport()
+    migrator = Migrator(bind, directories, table=table, schema=schema, sources=sources)
+
+    def done(check: str, migration_id: str | None, outcome: str = "ok") -> None:
+        if progress is not None:
+            progress(check, migration_id, outcome)
+
+    def failed(check: str, migration_id: str | None, message: str, differences: Sequence[str] = ()) -> None:
+        report.findings.append(Finding(check, migration_id, message, tuple(differences)))
+        done(check, migration_id, "failed")
+
+    try:
+        await _graph(migrator, report, done, failed)
+        await _up_and_back(migrator, report, done, failed, table)
+        problems = [p for p in await migrator.verify() if p.kind == "modified"]
+        for problem in problems:
+            failed("checksums", problem.migration_id, problem.message)
+        if not problems:
+            done("checksums", None)
+        await _rollback_all(migrator, report, done, failed, table)
+    except _Stop:
+        pass
+    return report
+
+
+async def _graph(migrator: Migrator, report: CheckReport, done: Any, failed: Any) -> None:
+    try:
+        plan = migrator.plan()
+    except MigrationError as exc:
+        failed("graph", None, str(exc))
+        raise _Stop from exc
+    report.migrations = [str(base.id) for base in plan.migrations]
+    invalid = [p for p in await migrator.verify() if p.kind == "invalid"]
+    for problem in invalid:
+        failed("graph", problem.migration_id, f"does not load: {problem.message}")
+    if invalid:
+        raise _Stop
+    done("graph", None)
+
+
+async def _up_and_back(migrator: Migrator, report: CheckReport, done: Any, failed: Any, table: str) -> None:
+    """Each migration up, down, up again, with the schema compared at each step."""
+    plan = migrator.plan()
+    before = await _snapshot(migrator, table)
+    for base in plan.migrations:
+        migration_id = str(base.id)
+        await _apply(migrator, migration_id, "upgrade", failed)
+        done("upgrade", migration_id)
+        after = await _snapshot(migrator, table)
+        if not base.reversible:
+            report.skipped.append(migration_id)
+            done("roundtrip", migration_id, "skipped")
+            before = after
+            continue
+        try:
+            await migrator.rollback(steps=1)
+        except MigrationError as exc:
+            failed("roundtrip", migration_id, f"its down step failed: {exc}")
+            raise _Stop from exc
+        undone = snapshot_diff(before, await _snapshot(migrator, table))
+        if undone:  # applied again, it would meet what its down step left: nothing to learn
+            failed("roundtrip", migration_id, "its down step does not undo its up step", undone)
+            raise _Stop
+        await _apply(migrator, migration_id, "roundtrip", failed)
+        again = snapshot_diff(after, await _snapshot(migrator, table))
+        if again:
+            message = "applied again after its down step, it makes another schema"
+            failed("roundtrip", migration_id, message, again)
+            raise _Stop
+        done("roundtrip", migration_id)
+        before = after
+
+
+async def _rollback_all(migrator: Migrator, report: CheckReport, done: Any, failed: Any, table: str) -> None:
+    """Everything reverted (back to the last migration without a down step, if any)."""
+    if report.skipped:
+        done("rollback", None, "skipped")
+        return
+    try:
+        await migrator.rollback(all=True)
+    except MigrationError as exc:
+        failed("rollback", None, f"reverting everything failed: {exc}")
+        raise _Stop from exc
+    left = snapshot_diff(Snapshot.from_dict({}), await _snapshot(migrator, table))
+    if left:
+        failed("rollback", None, "reverting everything leaves more than uno's tables", left)
+    else:
+        done("rollback", None)
+    await migrator.migrate()
+
+
+async def _apply(migrator: Migrator, migration_id: str, check: str, failed: Any) -> None:
+    try:
+        await migrator.migrate(target=migration_id)
+    except MigrationError as exc:
+        failed(check, migration_id, f"does not apply: {exc}")
+        raise _Stop from exc
+
+
+async def _snapshot(migrator: Migrator, table: str) -> Snapshot:
+    return await take_snapshot(migrator.bind, table=table)
