@@ -24,7 +24,7 @@ MAY_IMPORT = {
     "files": FOUNDATION | {"sql", "dialects"},
     "runtime": FOUNDATION | {"sql", "dialects", "files"},
     "api": FOUNDATION | {"sql", "dialects", "files", "runtime"},
-    "cli": FOUNDATION | {"sql", "dialects", "files", "runtime"},
+    "cli": FOUNDATION | {"sql", "dialects", "files", "runtime", "testing"},
     "testing": FOUNDATION | {"sql", "dialects", "files", "runtime"},
     "migration": {"files", "runtime"},  # the seed guide's import path: re-exports only
     "__init__": FOUNDATION | {"api", "files", "runtime"},

@@ -391,6 +391,7 @@ def test(state: State, urls: Sequence[str], as_json: bool) -> None:
 
     from ..dialects import get_adapter
     from ..testing.checks import check_migrations
+    from ..testing.scratch import scratch_database
     from ..urls import async_url
     from .options import alembic_sources, directories
 
@@ -409,7 +410,7 @@ def test(state: State, urls: Sequence[str], as_json: bool) -> None:
         nonlocal found
         server = async_url(url)
         adapter = get_adapter(make_url(server).get_backend_name())
-        async with adapter.scratch_database(server, folder) as scratch:
+        async with scratch_database(server, folder) as scratch:
             if not state.as_json:
                 state.echo(f"{adapter.title}, on a scratch database:")
             report = await check_migrations(

@@ -312,33 +312,12 @@ class DialectAdapter:
         result = await connection.exec_driver_sql(sql, list(rows))
         return result.rowcount
 
-    @asynccontextmanager
-    async def scratch_database(self, url: URL, folder: str) -> AsyncIterator[URL]:
-        """A new, empty database on the server of ``url`` for the block, dropped afterwards
-        (``uno-migrations test``); an engine whose database is a file makes it in ``folder``."""
-        import uuid
-
-        from ..urls import create_engine
-
-        name = f"uno_scratch_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(url)
-        quoted = admin.dialect.identifier_preparer.quote(name)
-
-        async def run(sql: str) -> None:
-            async with admin.connect() as connection:
-                await connection.execution_options(isolation_level="AUTOCOMMIT")
-                await connection.exec_driver_sql(sql)
-
-        try:
-            await run(f"CREATE DATABASE {quoted}")
-            try:
-                yield url.set(database=name)
-            finally:
-                await run(self.drop_database_sql(quoted))
-        finally:
-            await admin.dispose()
+    def create_database_sql(self, quoted: str) -> str:
+        """The statement that makes a database (a scratch one, ``uno-migrations test``)."""
+        return f"CREATE DATABASE {quoted}"
 
     def drop_database_sql(self, quoted: str) -> str:
+        """The statement that drops a database made so."""
         return f"DROP DATABASE IF EXISTS {quoted}"
 
     def literal(self, value: Any, dialect: Any) -> str:

@@ -9,8 +9,7 @@ import socket
 import sqlite3
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import LockTimeoutError, MigrationError
@@ -39,22 +38,10 @@ class SQLiteAdapter(DialectAdapter):
     sync_drivers = frozenset({"pysqlite"})
     database_is_file = True
     title = "SQLite"
-    script_client = "sqlite3 -bail DATABASE < FILE"
-
-    @asynccontextmanager
-    async def scratch_database(self, url: URL, folder: str) -> AsyncIterator[URL]:
-        import uuid
-        from pathlib import Path
-
-        path = Path(folder) / f"uno_scratch_{uuid.uuid4().hex[:12]}.db"
-        try:
-            yield url.set(database=str(path))
-        finally:
-            for leftover in (path, *path.parent.glob(f"{path.name}.*.lock")):
-                leftover.unlink(missing_ok=True)
     paramstyle = "qmark"
     transactional_ddl = True
     lock_per_migration = True
+    script_client = "sqlite3 -bail DATABASE < FILE"
 
     def __init__(self) -> None:
         self.lock_timeout = 60.0
