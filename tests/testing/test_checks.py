@@ -137,3 +137,19 @@ async def test_the_test_command_makes_and_drops_its_scratch_databases(
     assert database["engine"] == engine_name
     assert [f["migration"] for f in database["findings"]] == ["1001_email"]
     assert failed.stderr.strip().splitlines() == ["error: the checks found 1 problem"]
+
+
+async def test_a_migration_without_a_down_step_is_skipped_not_failed(
+    db: TestDatabase, make_migrations: MakeDir
+) -> None:
+    """Its roundtrip is skipped, and so is reverting everything (it cannot be reverted)."""
+    one_way = {
+        "1003_one_way.py": 'async def up(context):\n    await context.execute_sql("DROP TABLE notes")\n'
+    }
+    seen: list[tuple[str, str | None, str]] = []
+    report = await check_migrations(
+        db.url, _project(make_migrations, db.dialect, **one_way), progress=lambda *step: seen.append(step)
+    )
+    assert report.ok and report.skipped == ["1003_one_way"]
+    assert ("roundtrip", "1003_one_way", "skipped") in seen and ("rollback", None, "skipped") in seen
+    assert "notes" not in await db.tables()
