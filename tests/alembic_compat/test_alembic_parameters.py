@@ -271,9 +271,8 @@ async def test_a_failing_write_with_values_rolls_back_and_names_its_line(
         assert "kept" not in await db.tables()
 
 
+@pytest.mark.parametrize("engine_name", ["sqlite", "postgresql"], indirect=True)  # MySQL: no RETURNING
 async def test_a_write_returning_rows_gives_them(db: TestDatabase, tmp_path: Path) -> None:
-    if db.dialect == "mysql":
-        pytest.skip("MySQL has no RETURNING")  # MariaDB 10.5+ has it for INSERT only
     project = _project(tmp_path / "project")
     write_revision(
         project / "versions",
