@@ -50,6 +50,12 @@ IGNORED_TABLES = frozenset(
 )
 
 
+def ignored_tables(table: str = "uno_migrations") -> set[str]:
+    """The tables a comparison leaves out: uno's (those of a version table named ``table`` too)
+    and Alembic's."""
+    return {*IGNORED_TABLES, table, f"{table}_log", f"{table}_layout"}
+
+
 @dataclass(frozen=True)
 class Difference:
     """The rendered ``op.*`` calls of both directions and the imports they need."""

@@ -6,6 +6,7 @@ migration and the difference; a file that does not load fails the graph check; a
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -153,3 +154,63 @@ async def test_a_migration_without_a_down_step_is_skipped_not_failed(
     assert report.ok and report.skipped == ["1003_one_way"]
     assert ("roundtrip", "1003_one_way", "skipped") in seen and ("rollback", None, "skipped") in seen
     assert "notes" not in await db.tables()
+
+
+MODELS = """
+from sqlalchemy import Column, Index, Integer, MetaData, String, Table
+
+metadata = MetaData()
+Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(50), nullable=False),
+    Column("email", String(80)),
+    Index("ix_users_email", "email"),
+    {extra}
+)
+Table("notes", metadata, Column("id", Integer, primary_key=True), Column("body", String(20)))
+"""
+
+
+async def test_the_models_check_compares_the_migrated_schema_with_the_metadata(
+    engine_name: str, make_migrations: MakeDir, cli: Cli, tmp_path: Path
+) -> None:
+    """``test --metadata`` (or the config file's ``metadata``): the models check, by Alembic's
+    comparison, after the others; a model the migrations do not make fails it, one line each."""
+    not_null = {"1000_users.sql": GOOD["1000_users.sql"].replace("INTEGER PRIMARY KEY", "INTEGER NOT NULL PRIMARY KEY")}
+    project = _project(make_migrations, engine_name, **not_null)
+    (project / "1002_notes.py").write_text(
+        (project / "1002_notes.py").read_text().replace("INTEGER PRIMARY KEY", "INTEGER NOT NULL PRIMARY KEY")
+    )
+    module = f"models_{uuid.uuid4().hex[:8]}"
+    (tmp_path / f"{module}.py").write_text(MODELS.replace("{extra}", ""), encoding="utf-8")
+    (tmp_path / f"{module}_more.py").write_text(
+        MODELS.replace("{extra}", 'Column("phone", String(20)),'), encoding="utf-8"
+    )
+    url = [] if engine_name == "sqlite" else ["--url", server_url(engine_name)]
+    matching = await cli.run("-d", str(project), "test", "--metadata", f"{module}:metadata", *url)
+    assert matching.exit_code == 0, matching.output
+    assert "  models all ... ok" in matching.stdout
+    differing = await cli.run("-d", str(project), "test", "--json", "--metadata", f"{module}_more:metadata", *url)
+    assert differing.exit_code == 1, differing.output
+    (database,) = json.loads(differing.stdout)["databases"]
+    assert database["migrations"] == 3 and database["skipped"] == []
+    assert database["findings"] == [
+        {
+            "check": "models",
+            "migration": None,
+            "message": "the migrated schema differs from the models",
+            "differences": ["add column 'users.phone'"],
+        }
+    ]
+
+
+def test_a_models_reference_that_does_not_import_is_a_one_line_error(make_migrations: MakeDir, cli: Cli) -> None:
+    project = _project(make_migrations, "sqlite")
+    result = cli("-d", str(project), "test", "--metadata", "no_such_module_here:metadata")
+    assert result.exit_code != 0
+    assert result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        "error: cannot import no_such_module_here for --metadata: ModuleNotFoundError: No module named 'no_such_module_here'"
+    ]

@@ -61,9 +61,9 @@ def autogenerate_file(
 
 def ignored(settings: Settings) -> set[str]:
     """The tables a comparison leaves out: uno's (of the configured name too) and Alembic's."""
-    from alembic_compat.autogenerate import IGNORED_TABLES
+    from alembic_compat.autogenerate import ignored_tables
 
-    return {*IGNORED_TABLES, settings.table, f"{settings.table}_log", f"{settings.table}_layout"}
+    return ignored_tables(settings.table)
 
 
 # -- check -------------------------------------------------------------------------------------

@@ -380,11 +380,18 @@ def graph(state: State, fmt: str) -> None:
     help="A server to make a scratch database on, dropped afterwards; repeat for several engines "
     "[default: an SQLite file in a temporary folder].",
 )
+@click.option(
+    "--metadata",
+    metavar="MODULE:ATTR",
+    help="The models the migrated schema must match (needs Alembic) "
+    "[default: metadata, then alembic_metadata, of the config file; none: no models check].",
+)
 @json_option
-def test(state: State, urls: Sequence[str], as_json: bool) -> None:
+def test(state: State, urls: Sequence[str], metadata: str | None, as_json: bool) -> None:
     """Run the built-in checks on a scratch database of each URL: the plan and every file load,
     each migration applies, its down step restores the schema it found and it applies again, no
-    checksum is off, and reverting everything leaves only uno's tables. Exit 1 on any finding."""
+    checksum is off, reverting everything leaves only uno's tables, and (given models) the
+    migrated schema matches the models. Exit 1 on any finding."""
     import tempfile
 
     from sqlalchemy.engine import make_url
@@ -393,10 +400,17 @@ def test(state: State, urls: Sequence[str], as_json: bool) -> None:
     from ..testing.checks import check_migrations
     from ..testing.scratch import scratch_database
     from ..urls import async_url
-    from .options import alembic_sources, directories
+    from .options import alembic_sources, directories, require_alembic
 
     settings = state.settings()
     sources = alembic_sources(settings)
+    models = metadata or settings.metadata or settings.alembic_metadata
+    models_metadata = None
+    if models is not None:  # loaded first: a reference that does not import stops everything
+        require_alembic("the models check of test")
+        from alembic_compat import load_metadata
+
+        models_metadata = load_metadata(models)
     runs: list[dict[str, object]] = []
     state.document["databases"] = runs
     findings: list[str] = []
@@ -419,6 +433,7 @@ def test(state: State, urls: Sequence[str], as_json: bool) -> None:
                 sources=sources,
                 table=settings.table,
                 schema=settings.schema,
+                metadata=models_metadata,
                 progress=None if state.as_json else progress,
             )
         runs.append(

@@ -9,7 +9,9 @@ In order, each on the one database:
   the schema must be what the migration made the first time. A migration without a down step is
   not rolled back (and the ``rollback`` check stops at it);
 - ``checksums``: nothing applied reads as modified once everything is;
-- ``rollback``: reverting everything leaves only uno's tables (the schema of the empty database).
+- ``rollback``: reverting everything leaves only uno's tables (the schema of the empty database);
+- ``models``, given the application's ``MetaData``: once everything is applied again, the schema
+  matches it, by Alembic's comparison (as ``uno-migrations check``; needs the ``alembic`` extra).
 
 A failure names the migration and, for a schema that differs, each difference
 (:func:`~.diff.snapshot_diff`). A check that cannot go on (a migration that fails) stops the run:
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import MigrationError
 from ..files.sources import MigrationSource
@@ -28,10 +30,13 @@ from ..runtime.migrator import Bind, Directories, Migrator
 from .diff import snapshot_diff
 from .snapshot import Snapshot, take_snapshot
 
+if TYPE_CHECKING:
+    from sqlalchemy import MetaData
+
 #: ``(check, migration id or None, outcome)``, called as each step ends: outcome ``ok``,
 #: ``failed`` or ``skipped``.
 Progress = Callable[[str, str | None, str], None]
-CHECKS = ("graph", "upgrade", "roundtrip", "checksums", "rollback")
+CHECKS = ("graph", "upgrade", "roundtrip", "checksums", "rollback", "models")
 
 
 @dataclass(frozen=True)
@@ -83,12 +88,18 @@ async def check_migrations(
     sources: Sequence[MigrationSource] = (),
     table: str = "uno_migrations",
     schema: str | None = None,
+    metadata: MetaData | str | None = None,
     progress: Progress | None = None,
 ) -> CheckReport:
     """Run the built-in checks of the migrations in ``directories`` (and ``sources``) on the
-    empty database ``bind``, which they leave migrated to the last migration."""
+    empty database ``bind``, which they leave migrated to the last migration; with
+    ``metadata`` (a ``MetaData``, or ``module:attribute`` naming one) the models check too."""
     report = CheckReport()
     migrator = Migrator(bind, directories, table=table, schema=schema, sources=sources)
+    if isinstance(metadata, str):  # a reference that does not import fails before anything runs
+        from alembic_compat.autogenerate import load_metadata
+
+        metadata = load_metadata(metadata)
 
     def done(check: str, migration_id: str | None, outcome: str = "ok") -> None:
         if progress is not None:
@@ -107,6 +118,8 @@ async def check_migrations(
         if not problems:
             done("checksums", None)
         await _rollback_all(migrator, report, done, failed, table)
+        if metadata is not None:
+            await _models(migrator, metadata, done, failed, table)
     except _Stop:
         pass
     return report
@@ -176,6 +189,18 @@ async def _rollback_all(migrator: Migrator, report: CheckReport, done: Any, fail
     else:
         done("rollback", None)
     await migrator.migrate()
+
+
+async def _models(migrator: Migrator, metadata: MetaData, done: Any, failed: Any, table: str) -> None:
+    """The migrated schema against the models, as ``uno-migrations check`` compares them."""
+    from alembic_compat.autogenerate import ignored_tables, schema_differences
+
+    found = await schema_differences(migrator.bind, metadata, ignored_tables(table))
+    if found:
+        message = "the migrated schema differs from the models"
+        failed("models", None, message, [difference.line for difference in found])
+    else:
+        done("models", None)
 
 
 async def _apply(migrator: Migrator, migration_id: str, check: str, failed: Any) -> None:
