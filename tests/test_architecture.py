@@ -26,6 +26,7 @@ MAY_IMPORT = {
     "api": FOUNDATION | {"sql", "dialects", "files", "runtime"},
     "cli": FOUNDATION | {"sql", "dialects", "files", "runtime", "testing"},
     "testing": FOUNDATION | {"sql", "dialects", "files", "runtime"},
+    "pytest_plugin": FOUNDATION | {"sql", "dialects", "files", "runtime", "testing", "cli"},
     "migration": {"files", "runtime"},  # the seed guide's import path: re-exports only
     "__init__": FOUNDATION | {"api", "files", "runtime"},
     "__main__": {"cli"},

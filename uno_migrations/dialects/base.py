@@ -320,6 +320,11 @@ class DialectAdapter:
         """The statement that drops a database made so."""
         return f"DROP DATABASE IF EXISTS {quoted}"
 
+    def copy_database_sql(self, quoted: str, template: str) -> str | None:
+        """The statement that makes a database as a copy of the database ``template`` (the
+        pytest plugin's migrated template), or None where the engine has none."""
+        return None
+
     def literal(self, value: Any, dialect: Any) -> str:
         """``value`` written into SQL as the driver would bind it (``migrate --sql``), by
         SQLAlchemy's literal rendering for ``dialect``; ValueError when it has none."""

@@ -185,6 +185,9 @@ class PostgreSQLAdapter(DialectAdapter):
     def drop_database_sql(self, quoted: str) -> str:
         return f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"  # a run's connection may linger
 
+    def copy_database_sql(self, quoted: str, template: str) -> str:
+        return f"CREATE DATABASE {quoted} TEMPLATE {template}"
+
     def bytes_literal(self, value: bytes) -> str:
         return f"'\\x{value.hex()}'::bytea"
 
