@@ -55,16 +55,18 @@ def test_postgresql_inlines_only_values_it_can_write_safely() -> None:
     """The one-query path writes the version rows' values in as literals, or not at all."""
     from datetime import datetime, timezone
 
-    from uno_migrations.dialects.postgresql import ServerElapsed, _inline
+    from uno_migrations.dialects.postgresql import PostgreSQLAdapter
+    from uno_migrations.dialects.postgresql_statements import ServerElapsed
 
+    inline = PostgreSQLAdapter()._inline
     at = datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=timezone.utc)
     sql = "INSERT INTO t VALUES ($1::VARCHAR, $2::INTEGER, $3::TIMESTAMP WITH TIME ZONE, $4::VARCHAR, $10::INTEGER)"
     args = ("it's", ServerElapsed(0), at, None, 5, 6, 7, 8, 9, 10)
-    assert _inline((sql, args)) == (
+    assert inline((sql, args)) == (
         "INSERT INTO t VALUES ('it''s'::VARCHAR, "
         "(EXTRACT(EPOCH FROM clock_timestamp() - transaction_timestamp()) * 1000)::INTEGER::INTEGER, "
         "'2026-01-02T03:04:05.000006+00:00'::TIMESTAMP WITH TIME ZONE, NULL::VARCHAR, 10::INTEGER)"
     )
-    assert _inline(("SELECT $1", ("back\\slash",))) is None  # would depend on standard_conforming_strings
-    assert _inline(("SELECT $1", (datetime(2026, 1, 1),))) is None  # naive datetimes are not written
-    assert _inline(("SELECT $1", (1.5,))) is None
+    assert inline(("SELECT $1", ("back\\slash",))) is None  # would depend on standard_conforming_strings
+    assert inline(("SELECT $1", (datetime(2026, 1, 1),))) is None  # naive datetimes are not written
+    assert inline(("SELECT $1, '$2'", (-1.5, 1))) == "SELECT (-1.5), '$2'"  # exact; in a string, no placeholder

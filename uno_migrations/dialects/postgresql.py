@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import math
 import re
 import time
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
-from datetime import date, datetime
-from datetime import time as dt_time
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from weakref import WeakSet
 
 from ..errors import LockTimeoutError
-from ..sql.lexer import _PARAM, _WORD, _tokens, first_word
-from ..sql.params import bind_parameters, drop_casts
 from ..sql.syntax import SQLSyntax
+from . import postgresql_statements as pg_statements
 from .base import (
     WAIT_NOTICE,
     DialectAdapter,
@@ -31,45 +26,11 @@ from .base import (
     URLParameterError,
     walk_causes,
 )
+from .postgresql_statements import ServerElapsed
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Connection
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
-_PLACEHOLDER = re.compile(r"\$(\d+)")
-_ELAPSED_MS = "(EXTRACT(EPOCH FROM clock_timestamp() - transaction_timestamp()) * 1000)::INTEGER"
-
-
-class ServerElapsed(int):
-    """The duration :meth:`PostgreSQLAdapter.run_script` gives ``Script.record``: the script goes
-    whole, so its time is measured by the server, and this value is written into the version
-    rows as the time elapsed since the transaction began (see :func:`_literal`)."""
-
-
-def _literal(value: Any) -> str | None:
-    """``value`` as an SQL literal, for the bookkeeping values uno writes; None when unsure."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, ServerElapsed):
-        return _ELAPSED_MS
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return f"'{value.isoformat()}'"
-    if isinstance(value, str) and "\\" not in value and "\0" not in value:
-        # Quotes doubled; no backslash, so standard_conforming_strings cannot matter.
-        return "'" + value.replace("'", "''") + "'"
-    return None
-
-
-def _inline(statement: DriverSQL) -> str | None:
-    """A compiled statement with its parameters written in as literals, or None."""
-    sql, args = statement
-    literals = [_literal(value) for value in args]
-    if any(literal is None for literal in literals):
-        return None
-    return _PLACEHOLDER.sub(lambda m: literals[int(m.group(1)) - 1] or "", sql)
-
 
 # The lock's key is a 64-bit hash of the version table's name as the server resolves it: a run
 # given --schema public and one given no schema (search_path's public) take the same lock.
@@ -121,12 +82,7 @@ class _PostgreSQLStream:
 _OPTION = re.compile(r"(?:-c\s*|--)([A-Za-z_][\w.]*)=((?:\\.|[^\s\\])*)")
 
 
-# Statements that return no rows and whose row count nobody reads: sent without parameters, they
-# go as asyncpg's simple query, one round trip (and, as under psycopg2, several at once).
-_NO_ROWS = frozenset({"create", "alter", "drop", "comment", "grant", "revoke", "truncate", "do"})
-# asyncpg connections of the runs under way (see PostgreSQLAdapter.attached), and the dialects
-# that listen for their statements.
-_attached: WeakSet[Any] = WeakSet()
+# The dialects that listen for the statements of runs (see PostgreSQLAdapter.attached).
 _listening: WeakSet[Any] = WeakSet()
 
 
@@ -162,7 +118,7 @@ class PostgreSQLAdapter(DialectAdapter):
     @asynccontextmanager
     async def attached(self, connection: AsyncConnection) -> AsyncIterator[None]:
         """The statements SQLAlchemy sends for the run (an Alembic revision's, a migration's own
-        Core statements) as psycopg2 runs them, where asyncpg differs (see :meth:`_execute`)."""
+        Core statements) as psycopg2 runs them, where asyncpg differs (postgresql_statements.py)."""
         dialect = connection.dialect
         if dialect.driver != self.async_driver:
             yield
@@ -170,15 +126,14 @@ class PostgreSQLAdapter(DialectAdapter):
         if dialect not in _listening:
             from sqlalchemy import event
 
-            event.listen(dialect, "do_execute", functools.partial(_execute, self.syntax))
-            event.listen(dialect, "do_executemany", functools.partial(_execute_many, self.syntax))
+            event.listen(dialect, "do_execute", functools.partial(pg_statements.execute, self.syntax))
+            event.listen(
+                dialect, "do_executemany", functools.partial(pg_statements.execute_many, self.syntax)
+            )
             _listening.add(dialect)
         driver = (await self.raw_connection(connection)).driver_connection
-        _attached.add(driver)
-        try:
+        with pg_statements.attached(driver):
             yield
-        finally:
-            _attached.discard(driver)
 
     script_client = "psql -v ON_ERROR_STOP=1 -f FILE"
 
@@ -312,7 +267,7 @@ class PostgreSQLAdapter(DialectAdapter):
             return await super().run_script(connection, script)
         if connection.in_transaction() or script.check is not None:
             return None
-        record = [_inline(statement) for statement in script.record(ServerElapsed(0))]
+        record = [self._inline(statement) for statement in script.record(ServerElapsed(0))]
         raw = await self.raw_connection(connection)
         driver = raw.driver_connection
         if any(sql is None for sql in record) or driver is None or driver.is_in_transaction():
@@ -362,7 +317,7 @@ class PostgreSQLAdapter(DialectAdapter):
                 with sync.begin():  # SQLAlchemy's own account of the transaction: sends nothing
                     body(sync)
                 statements = script.record(elapsed())
-                inlined = [_inline(statement) for statement in statements]
+                inlined = [self._inline(statement) for statement in statements]
                 if all(sql is not None for sql in inlined):
                     await_(driver.execute(";\n".join([*inlined, "COMMIT"])))  # type: ignore[list-item]
                 else:
@@ -381,7 +336,7 @@ class PostgreSQLAdapter(DialectAdapter):
         # Several statements (the version row and its log row) as one simple query, one round
         # trip, when their values can be written in as literals; else each as a prepared
         # statement, which asyncpg keeps: one round trip each from the second time on.
-        inlined = [_inline(statement) for statement in statements] if len(statements) > 1 else []
+        inlined = [self._inline(statement) for statement in statements] if len(statements) > 1 else []
         async with self._driver(connection) as driver:
             if driver is not None:
                 if inlined and all(sql is not None for sql in inlined):
@@ -391,6 +346,11 @@ class PostgreSQLAdapter(DialectAdapter):
                         await driver.execute(sql, *args)
                 return
         await super().execute_batch(connection, statements)
+
+    def _inline(self, statement: DriverSQL) -> str | None:
+        """One of uno's own statements with its values written in, or None (see
+        :func:`.postgresql_statements.record_literal`)."""
+        return pg_statements.inlined(*statement, self.syntax, pg_statements.record_literal)
 
     async def fetch_all(self, connection: AsyncConnection, sql: str, args: tuple[Any, ...]) -> Sequence[Any]:
         async with self._driver(connection) as driver:
@@ -492,169 +452,3 @@ WHERE s.relkind = 'S' AND n.nspname = COALESCE(:schema, current_schema())
 """
 #: A string literal (or NULL) and its cast, as PostgreSQL writes a column's default.
 _CAST_LITERAL = re.compile(r"(?P<literal>NULL|'(?:[^']|'')*')::[\w .\"\[\]]+", re.IGNORECASE | re.DOTALL)
-
-
-def _execute(syntax: SQLSyntax, cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
-    """SQLAlchemy's ``do_execute`` on the connection of a run: whether it ran the statement.
-
-    What psycopg2 does, which Alembic histories are written for, where asyncpg differs:
-
-    - a sequence bound right after IN (``IN :names``) stands for its values;
-    - a text() statement's string values are untyped (SQLAlchemy casts them to VARCHAR for
-      asyncpg, and ``kind = :kind`` against an enum column then fails: "operator does not exist");
-    - plain values (numbers, strings without backslashes, times) are written into the statement,
-      as psycopg2 interpolates them, so asyncpg has no parameter to type (an enum-typed one costs
-      it an introspection query of its own, 10 ms);
-    - a statement that returns no rows (DDL, and an INSERT, UPDATE or DELETE so written out)
-      goes as one simple query, one round trip, where asyncpg prepares it first, a round trip
-      more; several statements in one string run, as under psycopg2.
-
-    Anything else, and any connection that is not a run's, is left to SQLAlchemy.
-    """
-    from sqlalchemy.sql.elements import TextClause
-
-    pooled = context.root_connection.connection
-    driver = pooled.driver_connection
-    if driver not in _attached:
-        return False
-    if not parameters:
-        if not (context.isddl or first_word(statement, syntax) in _NO_ROWS):
-            return False
-        return _simple_query(cursor, pooled, statement)
-    compiled = context.compiled
-    if compiled is None:
-        return False
-    sql, args = statement, parameters
-    if any(isinstance(value, (list, tuple)) for value in parameters):
-        sql, args = bind_parameters(sql, list(parameters), "numeric_dollar", syntax)
-    if "::VARCHAR" in sql and isinstance(compiled.statement, TextClause):
-        sql = _untyped(sql, syntax)
-    inlined = _inlined(sql, args, syntax)
-    if inlined is not None:
-        if first_word(sql, syntax) in _WRITES and not _returns_rows(sql, syntax):
-            if _simple_query(cursor, pooled, inlined):
-                return True
-        cursor.execute(inlined, ())  # its rows as ever; no parameter for asyncpg to type
-        return True
-    if sql == statement:
-        return False
-    cursor.execute(sql, args)
-    return True
-
-
-def _execute_many(syntax: SQLSyntax, cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
-    """SQLAlchemy's ``do_executemany`` on the connection of a run (``op.bulk_insert``, a list of
-    parameter sets): a write whose values are all plain goes as one simple query, a statement
-    per set, one round trip, where asyncpg prepares it (introspecting a type it has not seen)
-    and sends every set."""
-    pooled = context.root_connection.connection
-    if pooled.driver_connection not in _attached or context.compiled is None:
-        return False
-    if first_word(statement, syntax) not in _WRITES or _returns_rows(statement, syntax):
-        return False
-    statements = []
-    for args in parameters:
-        inlined = _inlined(statement, args, syntax)
-        if inlined is None:
-            return False
-        statements.append(inlined)
-    return _simple_query(cursor, pooled, ";\n".join(statements), count=False)
-
-
-_WRITES = frozenset({"insert", "update", "delete"})
-_ROW_COUNT = re.compile(r"(?:INSERT \d+|UPDATE|DELETE) (\d+)")
-
-
-def _returns_rows(sql: str, syntax: SQLSyntax) -> bool:
-    return "returning" in sql.lower() and any(
-        kind == _WORD and sql[start:end].lower() == "returning" for kind, start, end in _tokens(sql, syntax)
-    )
-
-
-class _NotPlain(Exception):
-    pass
-
-
-def _plain(value: Any) -> str:
-    """A value as psycopg2 writes it into a statement, for the values whose text is certain."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    number = None
-    if isinstance(value, int):
-        number = str(value)
-    elif isinstance(value, float) and math.isfinite(value):
-        number = repr(value)
-    elif isinstance(value, Decimal) and value.is_finite():
-        number = str(value)
-    if number is not None:
-        # In parentheses when negative: "n-$1" must not become the comment "n--1".
-        return f"({number})" if number.startswith("-") else number
-    if isinstance(value, (datetime, date, dt_time)):
-        return f"'{value.isoformat()}'"
-    if isinstance(value, str) and "\\" not in value and "\0" not in value:
-        # Quotes doubled; no backslash, so standard_conforming_strings cannot matter.
-        return "'" + value.replace("'", "''") + "'"
-    raise _NotPlain
-
-
-@functools.lru_cache(maxsize=512)
-def _at_placeholders(sql: str, syntax: SQLSyntax) -> tuple[tuple[str, ...], tuple[int, ...]]:
-    """``sql`` cut at its ``$n`` placeholders (in its code), and their numbers: a revision's
-    statements repeat (a project helper's), and are read once."""
-    pieces, numbers, last = [], [], 0
-    for kind, start, end in _tokens(sql, syntax):
-        if kind == _PARAM:
-            pieces.append(sql[last:start])
-            numbers.append(int(sql[start + 1 : end]))
-            last = end
-    pieces.append(sql[last:])
-    return tuple(pieces), tuple(numbers)
-
-
-@functools.lru_cache(maxsize=512)
-def _untyped(sql: str, syntax: SQLSyntax) -> str:
-    return drop_casts(sql, syntax, "::VARCHAR")
-
-
-def _inlined(sql: str, args: Sequence[Any], syntax: SQLSyntax) -> str | None:
-    """``sql`` with ``args`` written in, as psycopg2 writes them; None unless all are plain."""
-    pieces, numbers = _at_placeholders(sql, syntax)
-    try:
-        literals = [_plain(args[number - 1]) for number in numbers]
-    except _NotPlain:
-        return None
-    return "".join(piece + literal for piece, literal in zip(pieces, [*literals, ""], strict=True))
-
-
-def _simple_query(cursor: Any, pooled: Any, sql: str, count: bool = True) -> bool:
-    """Send ``sql`` as a simple query in the transaction SQLAlchemy has begun (or in
-    autocommit), with (``count``) the row count on ``cursor``; False where that cannot be done."""
-    from ..connections import await_
-
-    driver, adapted = pooled.driver_connection, pooled.dbapi_connection
-    if not (driver.is_in_transaction() or adapted.autocommit):
-        # SQLAlchemy begins asyncpg's transaction lazily, on a first statement: begun here as
-        # the cursor would (its BEGIN, a round trip of its own, as there).
-        start = getattr(adapted, "_start_transaction", None)
-        if start is None:
-            return False
-        await_(start())
-    try:
-        status = await_(driver.execute(sql))
-    except Exception as error:
-        cursor._handle_exception(error)  # asyncpg's error as SQLAlchemy's DBAPI error, as ever
-    found = _ROW_COUNT.match(status or "") if count else None
-    if found is not None:
-        _set_row_count(cursor, int(found.group(1)))
-    return True
-
-
-def _set_row_count(cursor: Any, count: int) -> None:
-    """``cursor.rowcount``: an attribute of SQLAlchemy 2.0's asyncpg cursor, a property over
-    ``_rowcount`` in 2.1."""
-    if isinstance(getattr(type(cursor), "rowcount", None), property):
-        cursor._rowcount = count
-    else:
-        cursor.rowcount = count
