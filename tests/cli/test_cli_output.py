@@ -119,7 +119,10 @@ async def test_sql_echo_with_three_v(cli: Cli, project: Path, tmp_path: Path) ->
         and "CREATE TABLE uno_migrations (" in result.stderr
     )
     assert re.search(r"uno_migrations\.sql (info|debug): INSERT INTO uno_migrations_log", result.stderr)
-    assert "uno_migrations.runtime.context debug: 1000_create_users: statement 1: CREATE TABLE users" in result.stderr
+    assert (
+        "uno_migrations.runtime.context debug: 1000_create_users: statement 1: CREATE TABLE users"
+        in result.stderr
+    )
 
 
 def test_verbose_counts_before_and_after_the_command(cli: Cli, project: Path, tmp_path: Path) -> None:
@@ -162,6 +165,7 @@ def test_help_lists_the_commands_in_order(cli: Cli) -> None:
     assert result.exit_code == 0
     listed = [line.split()[0] for line in result.stdout.split("Commands:")[1].splitlines() if line.strip()]
     assert listed == [
+        "init",
         "create",
         "migrate",
         "rollback",
@@ -172,6 +176,7 @@ def test_help_lists_the_commands_in_order(cli: Cli) -> None:
         "repair",
         "graph",
         "test",
+        "diff",
         "check",
         "alembic",
     ]

@@ -1,9 +1,10 @@
 """The ``uno-migrations`` command line: parse options, call the library, print the result.
 
 ``program`` (program.py) is the group and the way every command runs; commands.py holds the
-commands, alembic.py those that need the ``alembic`` extra (the ``alembic`` group, ``check`` and
-``create --autogenerate``); options.py the global options and the settings they make (config.py
-reads the environment and the config file); output.py prints. Importing this package registers every command.
+commands, init.py ``init`` (the starter project), drift.py ``diff``, alembic.py those that need the
+``alembic`` extra (the ``alembic`` group, ``check`` and ``create --autogenerate``); options.py the
+global options and the settings they make (config.py reads the environment and the config file);
+output.py prints. Importing this package registers every command.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 # Importing the commands registers them, in the order --help lists them: the alembic group last.
-from . import commands  # noqa: F401
+from . import init  # noqa: F401  # isort: skip
+from . import commands, drift  # noqa: F401
 
 # isort: split
 from . import alembic  # noqa: F401
