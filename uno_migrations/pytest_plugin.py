@@ -17,7 +17,9 @@ module imports only pytest until then.
   items, one per check and server: ``uno_migrations::roundtrip[postgresql]``.
 
 The project is the ``[tool.uno_migrations]`` section that the CLI would read from pytest's
-root directory: its directories, Alembic directories, version table, schema and ``metadata``.
+root directory: its directories, Alembic directories, version table and ``metadata``. uno's tables
+are kept in each scratch database's own default schema, whatever ``schema`` says: it is where the
+project's databases keep them (on MySQL, another database of the server).
 """
 
 from __future__ import annotations
@@ -143,7 +145,6 @@ class Project:
             database,
             directories(settings),
             table=settings.table,
-            schema=settings.schema,
             lock_timeout=settings.lock_timeout,
             sources=alembic_sources(settings),
         )
@@ -326,7 +327,6 @@ class CheckRun:
                     directories(settings),
                     sources=alembic_sources(settings),
                     table=settings.table,
-                    schema=settings.schema,
                     metadata=metadata,
                     progress=progress,
                 )

@@ -69,4 +69,6 @@ def test_postgresql_inlines_only_values_it_can_write_safely() -> None:
     )
     assert inline(("SELECT $1", ("back\\slash",))) is None  # would depend on standard_conforming_strings
     assert inline(("SELECT $1", (datetime(2026, 1, 1),))) is None  # naive datetimes are not written
-    assert inline(("SELECT $1, '$2'", (-1.5, 1))) == "SELECT (-1.5), '$2'"  # exact; in a string, no placeholder
+    assert (
+        inline(("SELECT $1, '$2'", (-1.5, 1))) == "SELECT (-1.5), '$2'"
+    )  # exact; in a string, no placeholder

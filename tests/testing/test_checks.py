@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from helpers import Cli, TestDatabase, server_url
+from sqlalchemy.engine import make_url
 
 from uno_migrations.testing.checks import check_migrations
 
@@ -178,7 +179,11 @@ async def test_the_models_check_compares_the_migrated_schema_with_the_metadata(
 ) -> None:
     """``test --metadata`` (or the config file's ``metadata``): the models check, by Alembic's
     comparison, after the others; a model the migrations do not make fails it, one line each."""
-    not_null = {"1000_users.sql": GOOD["1000_users.sql"].replace("INTEGER PRIMARY KEY", "INTEGER NOT NULL PRIMARY KEY")}
+    not_null = {
+        "1000_users.sql": GOOD["1000_users.sql"].replace(
+            "INTEGER PRIMARY KEY", "INTEGER NOT NULL PRIMARY KEY"
+        )
+    }
     project = _project(make_migrations, engine_name, **not_null)
     (project / "1002_notes.py").write_text(
         (project / "1002_notes.py").read_text().replace("INTEGER PRIMARY KEY", "INTEGER NOT NULL PRIMARY KEY")
@@ -192,7 +197,9 @@ async def test_the_models_check_compares_the_migrated_schema_with_the_metadata(
     matching = await cli.run("-d", str(project), "test", "--metadata", f"{module}:metadata", *url)
     assert matching.exit_code == 0, matching.output
     assert "  models all ... ok" in matching.stdout
-    differing = await cli.run("-d", str(project), "test", "--json", "--metadata", f"{module}_more:metadata", *url)
+    differing = await cli.run(
+        "-d", str(project), "test", "--json", "--metadata", f"{module}_more:metadata", *url
+    )
     assert differing.exit_code == 1, differing.output
     (database,) = json.loads(differing.stdout)["databases"]
     assert database["migrations"] == 3 and database["skipped"] == []
@@ -206,7 +213,9 @@ async def test_the_models_check_compares_the_migrated_schema_with_the_metadata(
     ]
 
 
-def test_a_models_reference_that_does_not_import_is_a_one_line_error(make_migrations: MakeDir, cli: Cli) -> None:
+def test_a_models_reference_that_does_not_import_is_a_one_line_error(
+    make_migrations: MakeDir, cli: Cli
+) -> None:
     project = _project(make_migrations, "sqlite")
     result = cli("-d", str(project), "test", "--metadata", "no_such_module_here:metadata")
     assert result.exit_code != 0
@@ -214,3 +223,17 @@ def test_a_models_reference_that_does_not_import_is_a_one_line_error(make_migrat
     assert result.stderr.strip().splitlines() == [
         "error: cannot import no_such_module_here for --metadata: ModuleNotFoundError: No module named 'no_such_module_here'"
     ]
+
+
+async def test_a_configured_schema_is_not_where_the_scratch_databases_keep_uno_s_tables(
+    mysql_db: TestDatabase, make_migrations: MakeDir, tmp_path: Path
+) -> None:
+    """On MySQL a schema is another database of the server, perhaps the live one: the checks keep
+    uno's tables in their scratch database, and write nothing in the database ``--schema`` names."""
+    project = _project(make_migrations, "mysql")
+    name = make_url(mysql_db.url).database
+    result = await Cli(tmp_path).run(
+        "-d", str(project), "--schema", str(name), "test", "--url", server_url("mysql")
+    )
+    assert result.exit_code == 0, result.output
+    assert await mysql_db.tables() == set()

@@ -161,12 +161,29 @@ async def test_the_servers_come_from_the_option_the_environment_or_the_ini_key(t
     (project / "pytest.ini").write_text("[pytest]\nuno_urls =\n    sqlite://\n    sqlite://\n    sqlite://\n")
     from_ini = _pytest(project)
     assert "test_engine[sqlite3]" in from_ini.stdout, from_ini.stdout
+    (project / "pytest.ini").unlink()
+    with (project / "pyproject.toml").open("a") as pyproject:
+        pyproject.write('uno_urls = ["sqlite://", "sqlite://"]\n')
+    from_toml = _pytest(project)
+    assert "test_engine[sqlite2]" in from_toml.stdout and "sqlite3" not in from_toml.stdout, from_toml.stdout
+
+
+INERT = """
+import sys
+
+
+def test_plain():
+    assert "uno_migrations.pytest_plugin" in sys.modules  # loaded, through the entry point
+    loaded = [name for name in ("sqlalchemy", "uno_migrations.testing", "uno_migrations.cli") if name in sys.modules]
+    assert loaded == []
+"""
 
 
 def test_the_plugin_is_inert_until_used(tmp_path: Path) -> None:
-    project = _project(tmp_path / "project", tests="def test_plain():\n    pass\n")
-    result = _pytest(project)
-    assert result.returncode == 0
+    """Loaded in every pytest run, it imports nothing but pytest and adds nothing until asked."""
+    project = _project(tmp_path / "project", tests=INERT)
+    result = _pytest(project, "-p", "no:pytest_alembic")  # which imports SQLAlchemy when installed
+    assert result.returncode == 0, result.stdout
     assert "1 passed" in result.stdout
     assert "uno_migrations::" not in result.stdout
     assert not (project / "runs.txt").exists()

@@ -431,8 +431,7 @@ def test(state: State, urls: Sequence[str], metadata: str | None, as_json: bool)
                 scratch,
                 directories(settings),
                 sources=sources,
-                table=settings.table,
-                schema=settings.schema,
+                table=settings.table,  # no schema: where the database keeps it, not the scratch one
                 metadata=models_metadata,
                 progress=None if state.as_json else progress,
             )
