@@ -79,3 +79,31 @@ def test_alembic_history_small(engine_name: str, tmp_path: Path) -> None:
         assert cells[2] == "6" and len(cells) == 10 and cells[9] in ("yes", "NO"), row
         for seconds in (cells[3], cells[4], cells[6], cells[7]):
             assert float(seconds) > 0, row
+
+
+KIT = ROOT / "benchmarks" / "testing_kit.py"
+
+
+def test_testing_kit_small(engine_name: str, tmp_path: Path) -> None:
+    """The comparison of `uno-migrations test` with pytest-alembic writes a project of one cycle of
+    every kind of migration twice, checks that both make the same schema, runs both tools' tests
+    (each must pass) and reports the wall and CPU time of each."""
+    needed = [m for m in NEEDED[engine_name] if m != "yoyo"] + ["pytest_alembic"]
+    missing = [m for m in needed if importlib.util.find_spec(m) is None]
+    if missing:
+        pytest.skip(f"benchmarks/requirements.txt not installed (missing {', '.join(missing)})")
+    argv = [sys.executable, str(KIT), "--engines", engine_name, "--migrations", "8", "--repeat", "1"]
+    if engine_name != "sqlite":
+        argv += [f"--{engine_name}-url", server_url(engine_name)]
+    done = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-4000:]
+    assert "| uno-migrations test | pytest-alembic test_up_down_consistency |" in done.stdout
+    rows = [line for line in done.stdout.splitlines() if line.startswith(f"| {engine_name} |")]
+    assert len(rows) == 1, done.stdout
+    cells = [cell.strip() for cell in rows[0].strip("|").split("|")]
+    assert len(cells) == 10 and cells[1] == "8" and cells[5] in ("yes", "NO"), rows[0]
+    for seconds in (cells[2], cells[3], cells[6], cells[8], cells[9]):
+        assert float(seconds) > 0, rows[0]
+    for ratio in (cells[4], cells[7]):
+        assert ratio.endswith("x") and float(ratio[:-1]) > 0, rows[0]
+    assert "Load average (1, 5, 15 min) at the start:" in done.stdout
