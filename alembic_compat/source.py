@@ -40,7 +40,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from uno_migrations.errors import ConfigurationError
+from uno_migrations.errors import ConfigurationError, InvalidMigrationError
+from uno_migrations.files.discovery import read_run_settings
 from uno_migrations.files.loader import import_file
 from uno_migrations.files.migration import Migration, MigrationBase
 from uno_migrations.runtime.context import MigrationContext
@@ -279,9 +280,15 @@ class AlembicSource:
         return RevisionGraph(scan(self.directories))
 
     def discover(self, dialect: str | None) -> list[MigrationBase]:
-        return self.graph().migrations()
+        """Every revision; pre-deploy unless its module sets ``phase`` (as uno's files do)."""
+        found = self.graph().migrations()
+        for base in found:
+            read_run_settings(base)
+        return found
 
     def load(self, base: MigrationBase, dialect: str) -> Migration:
+        if base.problem is not None:  # a bad phase or lock_timeout, found by discover
+            raise InvalidMigrationError(str(base.path), base.problem)
         path = Path(str(base.path))
         folder = self._folder(path.parent)
         key = (str(path), base.checksum)

@@ -24,7 +24,8 @@ MAY_IMPORT = {
     "files": FOUNDATION | {"sql", "dialects"},
     "runtime": FOUNDATION | {"sql", "dialects", "files"},
     "api": FOUNDATION | {"sql", "dialects", "files", "runtime"},
-    "cli": FOUNDATION | {"sql", "dialects", "files", "runtime", "testing"},
+    "lint": FOUNDATION | {"sql", "dialects", "files", "runtime"},
+    "cli": FOUNDATION | {"sql", "dialects", "files", "runtime", "testing", "lint"},
     "testing": FOUNDATION | {"sql", "dialects", "files", "runtime"},
     "pytest_plugin": FOUNDATION | {"sql", "dialects", "files", "runtime", "testing", "cli"},
     "migration": {"files", "runtime"},  # the seed guide's import path: re-exports only

@@ -10,7 +10,9 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from .connections import is_async_engine
+from .files.planning import RunPhase
 from .files.sources import MigrationSource
+from .runtime.lock_waits import LockWaits
 from .runtime.migrator import Bind, Directories, Listener, Migrator
 from .runtime.report import RunReport
 
@@ -26,14 +28,16 @@ async def migrate(
     resume: bool = False,
     sql: bool = False,
     scratch: Bind | None = None,
+    phase: RunPhase | None = None,
     table: str = "uno_migrations",
     schema: str | None = None,
     lock_timeout: float = 60.0,
     listener: Listener | None = None,
     sources: Sequence[MigrationSource] = (),
+    lock_waits: LockWaits | None = None,
 ) -> RunReport:
     """Apply pending migrations in ``directories``: :class:`Migrator` (``table`` to
-    ``sources``) and its :meth:`~Migrator.migrate` (``target`` to ``resume``) in one call.
+    ``sources``) and its :meth:`~Migrator.migrate` (``target`` to ``phase``) in one call.
 
     >>> # await uno_migrations.migrate(engine, "migrations")
     """
@@ -45,9 +49,10 @@ async def migrate(
         lock_timeout=lock_timeout,
         listener=listener,
         sources=sources,
+        lock_waits=lock_waits,
     )
     return await migrator.migrate(
-        target, steps, fake=fake, dry_run=dry_run, resume=resume, sql=sql, scratch=scratch
+        target, steps, fake=fake, dry_run=dry_run, resume=resume, sql=sql, scratch=scratch, phase=phase
     )
 
 
@@ -62,11 +67,13 @@ def migrate_sync(
     resume: bool = False,
     sql: bool = False,
     scratch: Bind | None = None,
+    phase: RunPhase | None = None,
     table: str = "uno_migrations",
     schema: str | None = None,
     lock_timeout: float = 60.0,
     listener: Listener | None = None,
     sources: Sequence[MigrationSource] = (),
+    lock_waits: LockWaits | None = None,
 ) -> RunReport:
     """:func:`migrate` for synchronous code, with the same keywords; also takes a sync ``Engine``
     (its URL is reused).
@@ -89,11 +96,13 @@ def migrate_sync(
                 resume=resume,
                 sql=sql,
                 scratch=scratch,
+                phase=phase,
                 table=table,
                 schema=schema,
                 lock_timeout=lock_timeout,
                 listener=listener,
                 sources=sources,
+                lock_waits=lock_waits,
             )
         finally:
             if is_async_engine(bind):

@@ -383,7 +383,8 @@ def test_a_relative_sqlite_path_in_the_config_file_is_beside_the_file(
 
 RUN_KEYS = {"id", "name", "kind", "direction", "action", "ms", "statements"}
 RUN_DOCUMENT = {
-    "command", "database", "direction", "dry_run", "fake", "runs", "skipped", "failed", "elapsed_ms", "error",
+    "command", "database", "direction", "dry_run", "fake", "runs", "skipped", "failed", "stopped_before",
+    "elapsed_ms", "error",
 }  # fmt: skip
 
 

@@ -25,6 +25,7 @@ STATUS_KEYS = {
     "checksum",
     "path",
     "problem",
+    "phase",
 }
 HISTORY_KEYS = {"seq", "migration_id", "action", "at", "execution_ms", "checksum", "actor"}
 ISO_8601 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00")

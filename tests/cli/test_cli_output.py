@@ -177,6 +177,7 @@ def test_help_lists_the_commands_in_order(cli: Cli) -> None:
         "graph",
         "test",
         "diff",
+        "lint",
         "check",
         "alembic",
     ]

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 # Importing the commands registers them, in the order --help lists them: the alembic group last.
 from . import init  # noqa: F401  # isort: skip
-from . import commands, drift  # noqa: F401
+from . import commands, drift, lint  # noqa: F401
 
 # isort: split
 from . import alembic  # noqa: F401

@@ -13,7 +13,7 @@ The runner and SQLAlchemy are imported inside the commands, not when this module
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -37,7 +37,9 @@ from .program import (
 
 if TYPE_CHECKING:
     from ..files.migration import Migration
-    from ..runtime.report import MigrationState, MigrationStatus, Problem
+    from ..files.planning import RunPhase
+    from ..runtime.migrator import Migrator
+    from ..runtime.report import MigrationState, MigrationStatus, Problem, RunReport
 
 
 # -- create ------------------------------------------------------------------------------------
@@ -137,6 +139,18 @@ def _resolve_existing(settings: Settings, references: Sequence[str]) -> list[str
 @click.option(
     "--resume", is_flag=True, help="Continue a failed SQL migration after its last completed statement."
 )
+@click.option(
+    "--phase",
+    type=click.Choice(["pre", "post"]),
+    help="pre: before the deploy, stop before the first post-deploy migration; "
+    "post: after it, apply everything pending.",
+)
+@click.option(
+    "--lint",
+    "lint",
+    is_flag=True,
+    help="Lint the migrations to apply first, and apply none if one has an error-level finding.",
+)
 @sql_options
 @json_option
 def migrate(
@@ -146,25 +160,64 @@ def migrate(
     fake: bool,
     dry_run: bool,
     resume: bool,
+    phase: RunPhase | None,
+    lint: bool,
     sql: bool,
     scratch_url: str | None,
     as_json: bool,
 ) -> None:
     """Apply pending migrations in order, one line per migration with its time."""
+    if lint:
+        _refuse_lint_findings(state, target, steps)
     if sql or scratch_url:
         _refuse_with_sql(scratch_url, sql, fake=fake, dry_run=dry_run, resume=resume, json=as_json)
-        write_sql(
-            state,
-            lambda m, scratch: m.migrate(target=target, steps=steps, sql=True, scratch=scratch),
-            scratch_url,
-        )
+        written: list[RunReport] = []
+
+        async def write_out(m: Migrator, scratch: Any) -> RunReport:
+            written.append(
+                await m.migrate(target=target, steps=steps, sql=True, scratch=scratch, phase=phase)
+            )
+            return written[0]
+
+        write_sql(state, write_out, scratch_url)
+        _stopped(state, written[0], err=True)  # the script is on stdout
         return
     report, ms = run_with_progress(
         state,
         RunMode("up", fake, dry_run),
-        lambda m: m.migrate(target=target, steps=steps, fake=fake, dry_run=dry_run, resume=resume),
+        lambda m: m.migrate(
+            target=target, steps=steps, fake=fake, dry_run=dry_run, resume=resume, phase=phase
+        ),
     )
     finish(state, report, fake, ms)
+    _stopped(state, report)
+
+
+def _refuse_lint_findings(state: State, target: str | None, steps: int | None) -> None:
+    """``migrate --lint``: the findings of what the run would apply, on stderr; an error-level
+    one stops the command before anything runs."""
+    from ..errors import MigrationError
+    from ..lint import lint_plan
+    from ..lint.formats import text_lines
+
+    report = run_coroutine(lint_plan(state.migrator(state.settings()), target=target, steps=steps))
+    if report.shown and not state.as_json:
+        out.echo("\n".join(text_lines(report)), err=True)
+    if report.errors:
+        raise MigrationError(
+            f"migrate --lint applies nothing: {out.plural(len(report.errors), 'error-level finding')}; "
+            "fix them, or accept each with '-- uno:allow RULE because REASON'"
+        )
+
+
+def _stopped(state: State, report: RunReport, err: bool = False) -> None:
+    """After ``--phase pre``: the post-deploy migration the run stopped before, and what next."""
+    if report.stopped_before is None or state.quiet or state.as_json:
+        return
+    out.echo(
+        f"Stopped before {report.stopped_before} (post-deploy): run 'migrate --phase post' after the deploy",
+        err=err,
+    )
 
 
 @command("rollback", short_help="Revert applied migrations, newest first.")

@@ -9,7 +9,10 @@ for from the current directory upwards), or the file named with ``--config``: a
     directories = ["migrations"]       # relative to this file's folder
     table = "uno_migrations"
     schema = "public"
-    lock_timeout = 30
+    lock_timeout = 30                  # seconds to wait for another run's lock
+    statement_lock_timeout = 2         # seconds a migration's statement waits for its locks (0: no limit)
+    lock_retries = 5                   # a migration that timed out waiting is tried again, so often
+    statement_timeout = 0              # seconds a migration's statement may run (0: no limit)
     alembic_directories = ["alembic/versions"]   # Alembic revisions, run through alembic_compat
     alembic_x_args = ["tenant=acme"]   # their context.get_x_argument()
     alembic_options = {"app_schema" = "app"}   # context.config.get_main_option("app_schema")
@@ -69,6 +72,9 @@ _KEYS = (
     "table",
     "schema",
     "lock_timeout",
+    "statement_lock_timeout",
+    "lock_retries",
+    "statement_timeout",
     "alembic_directories",
     "alembic_x_args",
     "alembic_options",
@@ -110,6 +116,11 @@ class Settings:
     #: The application's models, ``module:attribute``: what ``check`` compares the database with
     #: when ``--metadata`` is not given.
     metadata: str | None = None
+    #: How long a migration's statements wait for their locks (None: no limit), how often a
+    #: migration that timed out waiting is tried again, and how long a statement may run.
+    statement_lock_timeout: float | None = 2.0
+    lock_retries: int = 5
+    statement_timeout: float | None = None
 
     def require_url(self) -> str:
         """The database URL, or a :class:`ConfigurationError` saying how to give one."""
@@ -171,6 +182,11 @@ def load_settings(
         values["alembic_directories"] = _as_directories(given["alembic_directories"], "--alembic-directory")
     if "lock_timeout" in given:
         values["lock_timeout"] = _as_timeout(given["lock_timeout"], "--lock-timeout")
+    for key in ("statement_lock_timeout", "statement_timeout"):
+        if key in given:
+            values[key] = _as_limit(given[key], "--" + key.replace("_", "-"))
+    if "lock_retries" in given:
+        values["lock_retries"] = _as_count(given["lock_retries"], "--lock-retries")
     return Settings(**values)
 
 
@@ -247,6 +263,11 @@ def _check_file_values(table: Mapping[str, Any], name: str, folder: Path, cwd: P
             values[key] = tuple(_shown(folder / Path(entry).expanduser(), cwd) for entry in entries)
     if "lock_timeout" in table:
         values["lock_timeout"] = _as_timeout(table["lock_timeout"], f"{name}: lock_timeout")
+    for key in ("statement_lock_timeout", "statement_timeout"):
+        if key in table:
+            values[key] = _as_limit(table[key], f"{name}: {key}")
+    if "lock_retries" in table:
+        values["lock_retries"] = _as_count(table["lock_retries"], f"{name}: lock_retries")
     if "alembic_x_args" in table:
         values["alembic_x_args"] = _as_strings(table["alembic_x_args"], f"{name}: alembic_x_args")
     if "alembic_options" in table:
@@ -338,6 +359,18 @@ def _as_timeout(value: Any, what: str) -> float:
         return parse_seconds(value)
     except ValueError as exc:
         raise ConfigurationError(f"{what} {exc}") from None
+
+
+def _as_limit(value: Any, what: str) -> float | None:
+    """A number of seconds, 0 meaning no limit (None)."""
+    seconds = _as_timeout(value, what)
+    return seconds or None
+
+
+def _as_count(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
+        raise ConfigurationError(f"{what} must be a whole number >= 0, not {value!r}")
+    return int(value)
 
 
 def parse_seconds(value: Any) -> float:

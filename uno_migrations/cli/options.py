@@ -76,6 +76,7 @@ class State:
         not exist is not created: the command sees an empty database (nothing applied)."""
         from sqlalchemy.engine import URL
 
+        from ..runtime.lock_waits import LockWaits
         from ..runtime.migrator import Migrator
         from ..urls import async_url, mask_url
 
@@ -85,8 +86,7 @@ class State:
         self.url = mask_url(url)
         self.document["database"] = self.url
         bind = url
-        if not writes:
-            self.missing_database = _missing_sqlite_file(url)
+        self.missing_database = None if writes else _missing_sqlite_file(url)
         if self.missing_database is not None:
             log.info("%s does not exist: nothing is applied there, and it is not created", url.database)
             bind = URL.create(url.drivername)  # an empty database in memory: no file, no lock file
@@ -98,6 +98,11 @@ class State:
             lock_timeout=settings.lock_timeout,
             listener=listener,
             sources=alembic_sources(settings),
+            lock_waits=LockWaits(
+                timeout=settings.statement_lock_timeout,
+                retries=settings.lock_retries,
+                statement_timeout=settings.statement_timeout,
+            ),
         )
         log.info("database: %s", self.url)
         return migrator
@@ -230,6 +235,30 @@ def global_options(f: Callable[..., T]) -> Callable[..., T]:
             metavar="SECONDS",
             **hidden,
             help="How long to wait for another run's lock [default: 60].",
+        ),
+        click.option(
+            "--statement-lock-timeout",
+            "statement_lock_timeout",
+            type=Seconds(),
+            metavar="SECONDS",
+            **hidden,
+            help="How long a migration's statement waits for its locks; 0: no limit [default: 2].",
+        ),
+        click.option(
+            "--lock-retries",
+            "lock_retries",
+            type=click.IntRange(min=0),
+            metavar="N",
+            **hidden,
+            help="Try a migration that timed out waiting for a lock again, N times [default: 5].",
+        ),
+        click.option(
+            "--statement-timeout",
+            "statement_timeout",
+            type=Seconds(),
+            metavar="SECONDS",
+            **hidden,
+            help="How long a migration's statement may run; 0: no limit [default: 0].",
         ),
         click.option(
             "--verbose", "-v", count=True, **hidden, help="Log to stderr: -v info, -vv debug, -vvv SQL too."

@@ -83,6 +83,16 @@ class RunPrinter:
             self.suspend()
             echo(f"waiting for the migration lock{held}...", err=True)
             self.resume()
+        elif event.kind == "retry":
+            behind = f" behind {event.holder}" if event.holder else ""
+            pause = (event.execution_ms or 0) / 1000
+            self.suspend()
+            echo(
+                f"{event.migration_id} timed out waiting for a lock{behind}; "
+                f"trying again in {pause:.1f} s (attempt {(event.attempt or 0) + 1})",
+                err=True,
+            )
+            self.resume()
         elif event.kind == "start":
             self._start(event)
         elif self._bar is not None:

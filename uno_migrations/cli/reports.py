@@ -6,7 +6,7 @@ the documents' shape, which is stable: fields are added, never renamed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -32,9 +32,14 @@ def status_table(url: str, states: Sequence[MigrationState], missing: str | None
         echo("No migrations found")
         return
     echo()
-    rows = [(s.id, status_label(s), when(s.applied_at), shorten(s.name)) for s in states]
+    rows = [[s.id, status_label(s), when(s.applied_at), shorten(s.name)] for s in states]
+    headers = ["ID", "STATUS", "APPLIED AT", "NAME"]
+    if _phased(s.phase for s in states):
+        headers.insert(2, "PHASE")
+        for row, s in zip(rows, states, strict=True):
+            row.insert(2, s.phase or "-")
     table(
-        ("ID", "STATUS", "APPLIED AT", "NAME"),
+        headers,
         rows,
         lambda column, text: STATUS_COLOURS.get(text.split()[0]) if column == 1 else None,
     )
@@ -67,12 +72,23 @@ def history_table(url: str, entries: Sequence[LogEntry]) -> None:
     table(("SEQ", "AT", "ACTION", "MIGRATION", "TIME", "ACTOR"), rows)
 
 
+def _phased(phases: Iterable[str | None]) -> bool:
+    """Whether a table shows a PHASE column: only when some migration is post-deploy, so the
+    tables of a project without deploy phases stay as they were."""
+    return any(phase == "post-deploy" for phase in phases)
+
+
 def info_table(migrations: Sequence[MigrationBase]) -> None:
     if not migrations:
         echo("No migrations found")
         return
-    rows = [(str(m.id), m.kind, ", ".join(m.dependencies) or "-", m.name) for m in migrations]
-    table(("ID", "KIND", "DEPENDS ON", "NAME"), rows)
+    rows = [[str(m.id), m.kind, ", ".join(m.dependencies) or "-", m.name] for m in migrations]
+    headers = ["ID", "KIND", "DEPENDS ON", "NAME"]
+    if _phased(m.phase for m in migrations):
+        headers.insert(2, "PHASE")
+        for row, m in zip(rows, migrations, strict=True):
+            row.insert(2, m.phase)
+    table(headers, rows)
 
 
 def info_detail(base: MigrationBase, loaded: Migration | None, dialect: str) -> None:
@@ -90,6 +106,11 @@ def info_detail(base: MigrationBase, loaded: Migration | None, dialect: str) -> 
         ("transactional", "yes" if meta.transactional else "no"),
         ("reversible", "yes" if meta.reversible else "no"),
     ]
+    # Shown when set, so that the details of a migration without them stay as they were.
+    if meta.phase == "post-deploy":
+        fields.append(("phase", meta.phase))
+    if meta.lock_timeout is not None:
+        fields.append(("lock timeout", f"{meta.lock_timeout:g} s"))
     for label, value in fields:
         echo(f"  {label + ':':<15}{value}")
     for title, statements in _sections(loaded) or ():
@@ -151,6 +172,7 @@ def status_fields(states: Sequence[MigrationState]) -> dict[str, Any]:
                 "checksum": s.checksum if s.checksum is not None else s.applied_checksum,
                 "path": s.path,
                 "problem": s.problem,
+                "phase": s.phase,
             }
             for s in states
         ]
@@ -194,6 +216,7 @@ def run_fields(report: RunReport, fake: bool, elapsed_ms: int, failed: str | Non
         ],
         "skipped": list(report.skipped),
         "failed": failed,
+        "stopped_before": report.stopped_before,
         "elapsed_ms": elapsed_ms,
     }
 
@@ -226,6 +249,8 @@ def info_fields(entries: Sequence[tuple[MigrationBase, Migration | None]], diale
                 "checksum": meta.checksum,
                 "transactional": meta.transactional,
                 "reversible": meta.reversible,
+                "phase": meta.phase,
+                "lock_timeout": meta.lock_timeout,
                 "statements": statements(loaded),
             }
         )

@@ -194,6 +194,9 @@ class DialectAdapter:
     transactional_ddl: ClassVar[bool] = True
     lock_per_migration: ClassVar[bool] = False
     announces_attempts: ClassVar[bool] = False
+    #: Statements' lock waits can be bounded (:meth:`set_lock_waits`), a timeout told from other
+    #: errors (:meth:`is_lock_timeout`) and the sessions waited behind named (:meth:`blockers`).
+    bounds_lock_waits: ClassVar[bool] = False
     _raw: tuple[AsyncConnection, PoolProxiedConnection] | None = None
     #: How the engine's own client runs a script of ``--sql`` (for the script's first lines).
     script_client: ClassVar[str] = "the engine's command-line client"
@@ -413,6 +416,28 @@ class DialectAdapter:
     def hint(self, error: BaseException) -> str | None:
         """What to do about a statement's ``error``, when the engine's message does not say."""
         return None
+
+    async def set_lock_waits(
+        self, connection: AsyncConnection, timeout: float | None, statement_timeout: float | None
+    ) -> Any:
+        """Make each statement of the session wait at most ``timeout`` seconds for its locks
+        (None: the server's default) and run at most ``statement_timeout`` seconds (None: no
+        limit); the settings it had, to give :meth:`restore_lock_waits` (None where the engine
+        has no such setting, as here). The caller commits (or, in its caller's transaction, not)."""
+        return None
+
+    async def restore_lock_waits(self, connection: AsyncConnection, previous: Any) -> None:
+        """Give the session back the settings :meth:`set_lock_waits` returned."""
+
+    def is_lock_timeout(self, error: BaseException) -> bool:
+        """Whether ``error`` is a statement giving up waiting for a lock (its lock timeout)."""
+        return False
+
+    async def blockers(self, engine: AsyncEngine, session_id: int) -> list[str]:
+        """The sessions that the session ``session_id``, waiting for a lock, waits behind, a line
+        each (who, for how long its transaction has been open, its query); empty when it waits
+        for none or the engine cannot tell."""
+        return []
 
     def error_position(self, error: BaseException) -> int | None:
         """The 1-based character position of the error inside the statement, when known."""

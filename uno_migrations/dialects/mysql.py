@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import math
 import re
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import LockTimeoutError
 from ..sql.syntax import SQLSyntax
-from .base import WAIT_NOTICE, DialectAdapter, DriverSQL, OnWait, RunLock, SessionLock
+from .base import WAIT_NOTICE, DialectAdapter, DriverSQL, OnWait, RunLock, SessionLock, walk_causes
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
@@ -34,6 +35,28 @@ _TRY_LOCK = (
 _HOLDER = "SELECT p.ID, p.USER, p.HOST FROM information_schema.PROCESSLIST p WHERE p.ID = IS_USED_LOCK(%s)"
 # GET_LOCK takes its timeout in seconds; far larger values overflow and fail at once.
 _LONGEST_WAIT = 365 * 24 * 3600
+#: ER_LOCK_WAIT_TIMEOUT: a metadata lock or a row lock waited ``lock_wait_timeout`` for.
+_LOCK_WAIT_TIMEOUT = 1205
+_OPEN_TRANSACTIONS = (
+    "SELECT p.ID, p.USER, p.HOST, TIMESTAMPDIFF(SECOND, t.trx_started, NOW()), p.COMMAND, "
+    "LEFT(COALESCE(p.INFO, t.trx_query, ''), 200) FROM information_schema.INNODB_TRX t "
+    "JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id "
+    "WHERE p.ID <> %s ORDER BY t.trx_started"
+)
+
+
+def _blocker(connection_id: int, user: str, host: str, open_for: int, command: str, query: str) -> str:
+    state = "idle" if command == "Sleep" else command.lower()
+    running = " ".join((query or "").split())
+    return f"connection {connection_id} (user {user} from {host}, transaction open {open_for} s, {state})" + (
+        f": {running}" if running else ""
+    )
+
+
+def _error_code(error: BaseException) -> object:
+    args = getattr(error, "args", ())
+    return args[0] if args else None
+
 
 # Comments and blanks before a statement's first word; an executable comment (/*! ... */) is not
 # skipped, it may hold anything.
@@ -83,6 +106,7 @@ class MySQLAdapter(DialectAdapter):
     # INSERT ... ON DUPLICATE KEY UPDATE records a migration and announces the next in one
     # statement: its write-ahead row then costs neither a round trip nor a commit of its own.
     announces_attempts = True
+    bounds_lock_waits = True
 
     def __init__(self) -> None:
         #: The server's max_allowed_packet: a longer statement would make it drop the connection.
@@ -187,6 +211,47 @@ class MySQLAdapter(DialectAdapter):
                 if time.monotonic() >= deadline:
                     return False
                 await asyncio.sleep(0.1)
+
+    async def set_lock_waits(
+        self, connection: AsyncConnection, timeout: float | None, statement_timeout: float | None
+    ) -> Any:
+        # Metadata locks (what DDL waits for) and InnoDB's row locks; whole seconds, at least one.
+        # A statement timeout is MariaDB's max_statement_time (seconds), MySQL's
+        # max_execution_time (milliseconds, SELECT statements only).
+        mariadb = bool(getattr(connection.dialect, "is_mariadb", False))
+        limit = "max_statement_time" if mariadb else "max_execution_time"
+        read = f"SELECT @@SESSION.lock_wait_timeout, @@SESSION.innodb_lock_wait_timeout, @@SESSION.{limit}"
+        previous = tuple((await connection.exec_driver_sql(read)).one())
+        waits = "DEFAULT" if timeout is None else str(max(1, math.ceil(timeout)))
+        if statement_timeout is None:
+            most = "DEFAULT"
+        else:
+            most = str(statement_timeout) if mariadb else str(max(1, round(statement_timeout * 1000)))
+        await connection.exec_driver_sql(
+            f"SET SESSION lock_wait_timeout = {waits}, innodb_lock_wait_timeout = {waits}, {limit} = {most}"
+        )
+        return (limit, *previous)
+
+    async def restore_lock_waits(self, connection: AsyncConnection, previous: Any) -> None:
+        limit, waits, row_waits, most = previous
+        await connection.exec_driver_sql(
+            f"SET SESSION lock_wait_timeout = %s, innodb_lock_wait_timeout = %s, {limit} = %s",
+            (waits, row_waits, most),
+        )
+
+    def is_lock_timeout(self, error: BaseException) -> bool:
+        return any(_error_code(cause) == _LOCK_WAIT_TIMEOUT for cause in walk_causes(error))
+
+    async def blockers(self, engine: AsyncEngine, session_id: int) -> list[str]:
+        # MySQL and MariaDB name the holder of a metadata lock only through optional plugins
+        # (performance_schema, METADATA_LOCK_INFO): the sessions with a transaction open are
+        # the ones a metadata lock can wait behind, oldest first.
+        async with engine.connect() as connection:
+            rows: list[Any] = list(
+                (await connection.exec_driver_sql(_OPEN_TRANSACTIONS, (session_id,))).all()
+            )
+            await connection.rollback()
+        return [_blocker(*row) for row in rows]
 
     def commits_implicitly(self, sql: str) -> bool:
         word = _first_word(sql)

@@ -58,6 +58,29 @@ _SESSION_SETTINGS = (
 )
 
 
+# The session's lock waits: what they were, and the new values (milliseconds, 0: none).
+_SET_WAITS = (
+    "SELECT current_setting('lock_timeout'), current_setting('statement_timeout'), "
+    "set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)"
+)
+_RESTORE_WAITS = "SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)"
+# Who the session $1 waits behind.
+_BLOCKERS = (
+    "SELECT pid, usename, application_name, EXTRACT(EPOCH FROM now() - xact_start)::integer, "
+    "state, LEFT(query, 200) FROM pg_stat_activity WHERE pid = ANY(pg_blocking_pids($1)) ORDER BY xact_start"
+)
+
+
+def _ms(seconds: float | None) -> str:
+    return "0" if seconds is None else str(max(1, round(seconds * 1000)))
+
+
+def _blocker(pid: int, user: str, application: str, open_for: int | None, state: str, query: str) -> str:
+    app = f", application {application}" if application else ""
+    age = f", transaction open {open_for} s" if open_for is not None else ""
+    return f"pid {pid} (user {user}{app}{age}, {state}): {' '.join((query or '').split())}"
+
+
 class _PostgreSQLStream:
     def __init__(self, cursor: Any, mutex: Any, dbapi_error: Callable[[Exception], BaseException]) -> None:
         self.keys: Sequence[str] = ()
@@ -101,6 +124,7 @@ class PostgreSQLAdapter(DialectAdapter):
     creates_schemas = True
     paramstyle = "numeric_dollar"
     transactional_ddl = True
+    bounds_lock_waits = True
 
     @classmethod
     def connect_args(cls, url: URL) -> tuple[URL, dict[str, Any]]:
@@ -404,6 +428,25 @@ class PostgreSQLAdapter(DialectAdapter):
                 "(Python) to run it outside a transaction"
             )
         return None
+
+    async def set_lock_waits(
+        self, connection: AsyncConnection, timeout: float | None, statement_timeout: float | None
+    ) -> Any:
+        # One round trip: the settings as they are, and the new ones, for the session (false).
+        row = (await connection.exec_driver_sql(_SET_WAITS, (_ms(timeout), _ms(statement_timeout)))).one()
+        return tuple(row[:2])
+
+    async def restore_lock_waits(self, connection: AsyncConnection, previous: Any) -> None:
+        await connection.exec_driver_sql(_RESTORE_WAITS, tuple(previous))
+
+    def is_lock_timeout(self, error: BaseException) -> bool:
+        return any(getattr(cause, "sqlstate", None) == "55P03" for cause in walk_causes(error))
+
+    async def blockers(self, engine: AsyncEngine, session_id: int) -> list[str]:
+        async with engine.connect() as connection:
+            rows: list[Any] = list((await connection.exec_driver_sql(_BLOCKERS, (session_id,))).all())
+            await connection.rollback()
+        return [_blocker(*row) for row in rows]
 
     def error_position(self, error: BaseException) -> int | None:
         for cause in walk_causes(error):

@@ -14,12 +14,12 @@ import hashlib
 import logging
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ..dialects import engine_names, is_engine
 from ..errors import ConfigurationError, DuplicateMigrationError, InvalidMigrationError, SQLScriptError
-from .migration import MigrationBase, MigrationKind
+from .migration import MigrationBase, MigrationKind, parse_lock_timeout, parse_phase
 from .sql_script import SQLScript, parse_script
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,10 @@ _PY_DOWN = re.compile(rb"(?m)^(?:async[ \t]+)?def[ \t]+(?:down|downgrade)[ \t]*\
 _PY_REVERT = re.compile(rb"(?m)^[ \t]+(?:async[ \t]+)?def[ \t]+revert[ \t]*\(")
 _PY_CLASS = re.compile(rb"(?m)^class[ \t]+\w+[ \t]*\([^)]*Migration[^)]*\)[ \t]*:")
 _PY_CHECKSUM = re.compile(rb"(?m)^[ \t]+def[ \t]+get_checksum[ \t]*\(")
-_PY_NEEDS_AST = re.compile(rb"dependencies|transactional|create_migration|description[ \t]*=")
+_PY_SETTING = re.compile(rb"(?m)^(?:phase|lock_timeout)[ \t]*[:=]")
+_PY_NEEDS_AST = re.compile(
+    rb"dependencies|transactional|create_migration|description[ \t]*=|phase|lock_timeout"
+)
 
 
 def checksum(data: bytes) -> str:
@@ -148,6 +151,8 @@ def sql_fields(migration_id: str, script: SQLScript) -> dict[str, Any]:
         "dependencies": list(header.dependencies),
         "tags": list(header.tags),
         "transactional": header.transactional,
+        "phase": header.phase,
+        "lock_timeout": header.lock_timeout,
         "reversible": script.down is not None,
         "problem": None,
     }
@@ -220,7 +225,36 @@ def _read_literals(base: MigrationBase, text: str, path: str) -> None:
                 _apply_literal(base, key, value, path)
 
 
-_MODULE_ATTRIBUTES = ("dependencies", "description", "transactional")
+_MODULE_ATTRIBUTES = ("dependencies", "description", "transactional", "phase", "lock_timeout")
+#: The attributes that set how a migration runs: their values are checked, and one that is
+#: not a literal (so that planning could not read it) makes the file invalid.
+_RUN_SETTINGS: dict[str, Callable[[object], object]] = {
+    "phase": parse_phase,
+    "lock_timeout": parse_lock_timeout,
+}
+
+
+def read_run_settings(base: MigrationBase) -> None:
+    """Fill ``phase`` and ``lock_timeout`` of a Python migration another source discovered (an
+    Alembic revision) from its module's literal assignments, without importing it; a bad value
+    becomes its ``problem``, as for uno's own files."""
+    path = str(base.path)
+    data = _read_bytes(path)
+    if not _PY_SETTING.search(data):
+        return
+    try:
+        tree = ast.parse(data, filename=path)
+    except SyntaxError as exc:
+        raise InvalidMigrationError(path, f"syntax error at line {exc.lineno}: {exc.msg}") from exc
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id in _RUN_SETTINGS:
+            _apply_setting(base, target.id, value)
 
 
 def _call_name(func: ast.expr) -> str | None:
@@ -232,6 +266,9 @@ def _call_name(func: ast.expr) -> str | None:
 
 
 def _apply_literal(base: MigrationBase, key: str, node: ast.expr, path: str) -> None:
+    if key in _RUN_SETTINGS:
+        _apply_setting(base, key, node)
+        return
     if key not in ("name", "description", "dependencies", "tags", "transactional", "id"):
         return
     try:
@@ -254,3 +291,19 @@ def _apply_literal(base: MigrationBase, key: str, node: ast.expr, path: str) -> 
         raise InvalidMigrationError(
             str(path), f"create_migration(id={value!r}) differs from the file's id {base.id!r}"
         )
+
+
+def _apply_setting(base: MigrationBase, key: str, node: ast.expr) -> None:
+    """Set ``phase`` or ``lock_timeout`` from its literal; a bad value is kept as the file's
+    ``problem``, with its line (``status`` shows the file invalid, loading it fails)."""
+    try:
+        literal = ast.literal_eval(node)
+    except (ValueError, TypeError):
+        problem = f"{key} must be a literal string or number: it is read without importing the file"
+    else:
+        try:
+            setattr(base, key, _RUN_SETTINGS[key](literal))
+            return
+        except ValueError as exc:
+            problem = str(exc)
+    base.problem = base.problem or f"line {node.lineno}: {problem}"

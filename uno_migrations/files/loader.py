@@ -88,6 +88,8 @@ def import_file(path: str, module_name: str, hint: str = "") -> ModuleType:
 
 def _load_python(base: MigrationBase) -> Migration:
     path = str(base.path)
+    if base.problem is not None:  # a bad phase or lock_timeout, found by discovery
+        raise InvalidMigrationError(path, base.problem)
     module = _import(base)
     classes = [
         obj
@@ -139,6 +141,7 @@ def _instantiate(cls: type[Migration], base: MigrationBase) -> Migration:
     own.path = base.path
     own.checksum = base.checksum
     own.transactional = bool(getattr(cls, "transactional", True))
+    own.phase, own.lock_timeout = base.phase, base.lock_timeout  # read by discovery, as planned
     own.reversible = instance.reversible
     own.custom_checksum = type(instance).get_checksum is not Migration.get_checksum
     if own.custom_checksum:

@@ -8,6 +8,8 @@ A :class:`MigrationBase` is what discovery knows about a file without importing 
 from __future__ import annotations
 
 import inspect
+import math
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -19,6 +21,52 @@ if TYPE_CHECKING:
 
 #: What a migration is: ``python`` (functions), ``class``, ``sql``, or an Alembic revision.
 MigrationKind = Literal["python", "class", "sql", "alembic"]
+#: When a migration may run in a deploy: before the new code ships (``pre-deploy``, the
+#: default: it must suit the old code and the new), or only after it (``post-deploy``: what
+#: the old code cannot live with, such as dropping a column it still reads).
+Phase = Literal["pre-deploy", "post-deploy"]
+PRE_DEPLOY: Phase = "pre-deploy"
+POST_DEPLOY: Phase = "post-deploy"
+
+_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)[ \t]*(ms|s|m)?", re.IGNORECASE)
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0}
+
+
+def parse_phase(value: object) -> Phase:
+    """A ``-- Phase:`` header's or a ``phase`` attribute's value, checked; else a ValueError
+    saying what it must be.
+
+    >>> parse_phase("Post-Deploy")
+    'post-deploy'
+    """
+    text = value.strip().lower() if isinstance(value, str) else None
+    if text == PRE_DEPLOY:
+        return PRE_DEPLOY
+    if text == POST_DEPLOY:
+        return POST_DEPLOY
+    raise ValueError(f"invalid phase {value!r}; use {PRE_DEPLOY} or {POST_DEPLOY}")
+
+
+def parse_lock_timeout(value: object) -> float:
+    """A ``-- Lock-timeout:`` header's or a ``lock_timeout`` attribute's value in seconds: a
+    number of seconds, or text such as ``500ms``, ``2s``, ``1.5s``, ``1m`` (a bare number is
+    seconds); finite and >= 0. Else a ValueError saying what it must be.
+
+    >>> parse_lock_timeout("500ms"), parse_lock_timeout("1m"), parse_lock_timeout(2)
+    (0.5, 60.0, 2.0)
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        found = _DURATION.fullmatch(value.strip()) if isinstance(value, str) else None
+        if found is None:
+            raise ValueError(
+                f"invalid lock timeout {value!r}; use seconds, or a duration such as 500ms, 2s or 1m"
+            )
+        seconds = float(found.group(1)) * _UNIT_SECONDS[(found.group(2) or "s").lower()]
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"invalid lock timeout {value!r}; it must be a finite number of seconds >= 0")
+    return seconds
 
 
 @dataclass
@@ -28,8 +76,12 @@ class MigrationBase:
     ``kind`` is ``"python"`` (functions), ``"class"``, ``"sql"``, or ``"alembic"`` for an Alembic
     revision (from :mod:`alembic_compat`); ``path`` the file that will run
     (for an SQL engine variant, the variant). ``transactional`` False runs the migration outside
-    a transaction. ``reversible`` tells whether it has a down step. ``problem``, when set, is why
-    discovery found the file unusable (an SQL script that does not parse): loading it fails.
+    a transaction. ``reversible`` tells whether it has a down step. ``phase`` is when it may run
+    in a deploy (see :data:`Phase`; ``migrate --phase pre`` stops before the first pending
+    post-deploy one); ``lock_timeout``, in seconds, is the migration's own lock timeout, None
+    when it sets none (``-- Lock-timeout: 2s``, ``lock_timeout = 2``). ``problem``, when set, is
+    why discovery found the file unusable (an SQL script that does not parse, a bad ``phase``):
+    loading it fails.
     """
 
     id: str | None = None
@@ -45,6 +97,8 @@ class MigrationBase:
     reversible: bool = True
     custom_checksum: bool = False
     problem: str | None = None
+    phase: Phase = PRE_DEPLOY
+    lock_timeout: float | None = None
 
 
 def create_migration(

@@ -10,6 +10,7 @@ import bisect
 import heapq
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from ..errors import (
     DependencyCycleError,
@@ -18,7 +19,11 @@ from ..errors import (
     UnknownDependencyError,
     UnknownMigrationError,
 )
-from .migration import MigrationBase
+from .migration import POST_DEPLOY, MigrationBase
+
+#: What ``migrate --phase`` runs: ``pre`` before the new code ships, ``post`` after it.
+RunPhase = Literal["pre", "post"]
+RUN_PHASES: tuple[RunPhase, ...] = ("pre", "post")
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,28 @@ def plan_migrate(
     if steps is not None and len(pending) < steps:
         raise PlanningError(f"cannot apply {_count(steps)}: only {_are(len(pending))} pending")
     return pending[:steps] if steps is not None else pending
+
+
+def check_phase(phase: str | None) -> None:
+    """Refuse a run phase other than ``pre``, ``post`` or None (every migration)."""
+    if phase is not None and phase not in RUN_PHASES:
+        raise MigrationError(f"phase must be 'pre' or 'post', not {phase!r}")
+
+
+def plan_phase(
+    pending: Sequence[MigrationBase], phase: str | None
+) -> tuple[list[MigrationBase], MigrationBase | None]:
+    """What a run of ``phase`` applies of ``pending`` (in plan order), and the migration it
+    stopped before, if any.
+
+    ``pre`` stops before the first post-deploy migration: the pre-deploy ones after it wait
+    too, since the plan's order is never broken. ``post`` (after the deploy) and None apply all.
+    """
+    if phase == "pre":
+        for index, base in enumerate(pending):
+            if base.phase == POST_DEPLOY:
+                return list(pending[:index]), base
+    return list(pending), None
 
 
 def _count(n: int) -> str:

@@ -11,15 +11,20 @@ Splitting the sections into statements is :mod:`uno_migrations.sql.splitter`'s.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from ..dialects import syntax_of
 from ..errors import SQLScriptError
 from ..sql.lexer import _COMMENT, _DIRECTIVE, _comments_end, _Lines, _plain_lines, _tokens
 from ..sql.splitter import _masked
 from ..sql.syntax import SQLSyntax
+from .migration import PRE_DEPLOY, Phase, parse_lock_timeout, parse_phase
 
 __all__ = ["SQLHeader", "SQLScript", "parse_script"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,8 @@ class SQLHeader:
     dependencies: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     transactional: bool = True
+    phase: Phase = PRE_DEPLOY
+    lock_timeout: float | None = None
 
 
 #: The header of a script without one (frozen: every such script shares it).
@@ -48,7 +55,15 @@ class SQLScript:
     down_line: int | None
 
 
-_DIRECTIVE_KEYS = ("migration", "description", "dependencies", "tags", "transactional")
+_DIRECTIVE_KEYS = (
+    "migration",
+    "description",
+    "dependencies",
+    "tags",
+    "transactional",
+    "phase",
+    "lock-timeout",
+)
 _BANNER_RE = re.compile(r"=+\s*(up|down)\s+migration\s*=+", re.IGNORECASE)
 _DBMATE_RE = re.compile(r"migrate:(up|down)(?:\s+(.*))?", re.IGNORECASE)
 # A comment that may be a separator (more are than separators): one of the three styles. It
@@ -242,21 +257,41 @@ def _words(values: list[tuple[int, str]] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(text.replace(",", " ").split()))
 
 
+def _single(text: str, found: list[tuple[int, str]] | None, name: str) -> tuple[int, str] | None:
+    """The one directive ``name`` of a header, if any; two are an error naming their lines."""
+    if not found:
+        return None
+    if len(found) > 1:
+        where = f"lines {_line_of(text, found[0][0])} and {_line_of(text, found[1][0])}"
+        raise SQLScriptError(f"two -- {name}: directives ({where})")
+    return found[0]
+
+
+def _checked(text: str, found: tuple[int, str], parse: Callable[[str], T]) -> T:
+    """A directive's value through ``parse``, whose ValueError becomes an error with the line."""
+    offset, value = found
+    try:
+        return parse(value)
+    except ValueError as exc:
+        raise SQLScriptError(f"line {_line_of(text, offset)}: {exc}") from None
+
+
 def _header(text: str, directives: dict[str, list[tuple[int, str]]], transactional: bool) -> SQLHeader:
     get = directives.get
-    titles = get("migration") or ()
-    if len(titles) > 1:
-        where = f"lines {_line_of(text, titles[0][0])} and {_line_of(text, titles[1][0])}"
-        raise SQLScriptError(f"two -- Migration: directives ({where})")
+    title = _single(text, get("migration"), "Migration")
+    phase = _single(text, get("phase"), "Phase")
+    lock_timeout = _single(text, get("lock-timeout"), "Lock-timeout")
     descriptions = " ".join(value for _, value in get("description") or () if value)
     for offset, value in get("transactional") or ():
         transactional = _flag(value, _line_of(text, offset), "Transactional") and transactional
     return SQLHeader(
-        title=(titles[0][1] or None) if titles else None,
+        title=(title[1] or None) if title else None,
         description=descriptions or None,
         dependencies=_words(get("dependencies")),
         tags=_words(get("tags")),
         transactional=transactional,
+        phase=PRE_DEPLOY if phase is None else _checked(text, phase, parse_phase),
+        lock_timeout=None if lock_timeout is None else _checked(text, lock_timeout, parse_lock_timeout),
     )
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import DBAPIError
@@ -23,6 +24,7 @@ from ..urls import mask_secrets
 from .attempt import Attempt, Direction
 from .context import MigrationContext, execution_error
 from .implicit_commits import ImplicitCommits
+from .lock_waits import NO_LOCK_WAITS, LockWaits
 from .records import AppliedMigration
 from .report import MigrationRun, RunAction
 from .run_session import Session
@@ -53,10 +55,18 @@ class Executor:
     """
 
     def __init__(
-        self, actor: str, emit: Emit, *, context: ContextFactory = MigrationContext, whole: bool = True
+        self,
+        actor: str,
+        emit: Emit,
+        *,
+        context: ContextFactory = MigrationContext,
+        whole: bool = True,
+        waits: LockWaits = NO_LOCK_WAITS,
     ) -> None:
         self.actor = actor
         self._emit = emit
+        #: How long statements wait for locks, and how a migration that timed out is retried.
+        self.waits = waits
         #: Makes each migration's context (a recording one for ``--sql --scratch-url``).
         self._context = context
         #: Whether a migration may run whole, with its bookkeeping, where the adapter can; else
@@ -81,11 +91,95 @@ class Executor:
         None when another run applied it meanwhile (SQLite); a failure is recorded and raised as
         ExecutionError. ``failed_row``: the row of an earlier failed attempt (MySQL).
         ``following``: the migration the run applies next, if it has no row yet.
+
+        Its statements wait for locks as :attr:`waits` says; a migration that timed out waiting
+        and left nothing behind is tried again after a pause (:mod:`.lock_waits`).
         """
+        if fake:
+            return await self._apply_once(session, migration, index, total, fake, failed_row, following)
+        waits = self.waits
+        timeout = waits.timeout_for(getattr(migration.base, "lock_timeout", None))
+        await session.set_lock_waits(timeout, waits.statement_timeout)
+        blockers: list[str] = []
+        for attempt in itertools.count(1):
+            watcher = self._watch(session, timeout, blockers)
+            try:
+                return await self._apply_once(
+                    session, migration, index, total, fake, failed_row, following, attempt, blockers
+                )
+            except _TryAgain:
+                delay = waits.delay(attempt)
+                log.info(
+                    "%s waited %s for a lock and gave up (attempt %d of %d); trying again in %.1f s",
+                    migration.id,
+                    _seconds(timeout),
+                    attempt,
+                    waits.retries + 1,
+                    delay,
+                )
+                holder = blockers[0] if blockers else None
+                self._emit(
+                    "retry",
+                    migration.id,
+                    "up",
+                    index,
+                    total,
+                    int(delay * 1000),
+                    holder=holder,
+                    attempt=attempt,
+                )
+                await asyncio.sleep(delay)
+            finally:
+                if watcher is not None:
+                    watcher.cancel()
+        raise AssertionError("unreachable")
+
+    def _watch(
+        self, session: Session, timeout: float | None, blockers: list[str]
+    ) -> asyncio.Task[None] | None:
+        """While a statement waits for a lock, who it waits behind, into ``blockers``: looked up
+        once on another connection, halfway through the lock timeout, should it still run."""
+        lock = session.lock
+        if (
+            timeout is None
+            or not session.adapter.bounds_lock_waits
+            or lock is None
+            or lock.session_id is None
+        ):
+            return None
+        session_id = lock.session_id
+
+        async def look() -> None:
+            await asyncio.sleep(timeout / 2)
+            try:
+                found = await session.adapter.blockers(session.engine, session_id)
+            except Exception:  # a help for the message only: never a failure of its own
+                log.debug("could not read who the migration waits behind", exc_info=True)
+                return
+            if found:
+                blockers[:] = found
+
+        return asyncio.create_task(look())
+
+    async def _apply_once(
+        self,
+        session: Session,
+        migration: Migration,
+        index: int,
+        total: int,
+        fake: bool,
+        failed_row: AppliedMigration | None,
+        following: Migration | None,
+        attempt: int = 1,
+        blockers: Sequence[str] = (),
+    ) -> MigrationRun | None:
+        """One attempt of :meth:`apply`; raises :class:`_TryAgain` when the migration timed out
+        waiting for a lock, left nothing behind, and may be tried again."""
         base = migration.base
         action: RunAction = "mark" if fake else "apply"
         session.check_lock(migration.id)
-        self._emit("start", migration.id, "up", index, total)
+        if attempt == 1:
+            self._emit("start", migration.id, "up", index, total)
         resume_from = 0 if failed_row is None or fake else resume_point(migration, failed_row)
         context = self._context(
             session.connection, session.adapter, Attempt(migration, "up", resume_from=resume_from)
@@ -105,7 +199,13 @@ class Executor:
         except LockTimeoutError:
             raise
         except BaseException as exc:
-            failure = await self._failure(session, context, exc, "up", index, total, started)
+            timed_out = not fake and session.adapter.is_lock_timeout(exc)
+            retry = (
+                timed_out
+                and attempt <= self.waits.retries
+                and self._left_nothing(session, migration, context)
+            )
+            failure = await self._failure(session, context, exc, "up", index, total, started, emit=not retry)
             if failure is None:
                 raise
             error, lost = failure
@@ -113,11 +213,50 @@ class Executor:
                 with contextlib.suppress(Exception):  # else recording the failure says why
                     await context.release_tables()
                 await self._implicit.record_failure(session, migration, error, _ms(started))
+            if retry and not lost:
+                raise _TryAgain from exc
+            if timed_out:
+                error = error.with_hint(self._lock_hint(session, migration, error, attempt, blockers))
             raise error from exc
         ms = _ms(started)
         log.info("%s %s in %d ms", "marked" if fake else "applied", migration.id, ms)
         self._emit("done", migration.id, "up", index, total, ms)
         return MigrationRun(migration.id, base.name, "up", action, ms, kind=base.kind)
+
+    def _left_nothing(self, session: Session, migration: Migration, context: MigrationContext) -> bool:
+        """Whether a failed attempt left nothing of its own work: it ran in a transaction that
+        rolled back, or, where DDL commits implicitly, it failed on its first statement (which
+        gave up before it changed anything). A migration outside a transaction may have left
+        work (``CREATE INDEX CONCURRENTLY``'s invalid index): never tried again."""
+        if not migration.base.transactional:
+            return False
+        if session.adapter.transactional_ddl:
+            return True
+        return context.attempt.statements_done == 0 and context.attempt.resume_from == 0
+
+    def _lock_hint(
+        self,
+        session: Session,
+        migration: Migration,
+        error: ExecutionError,
+        attempt: int,
+        blockers: Sequence[str],
+    ) -> str:
+        """What the final lock-timeout failure says: how long it waited, how often, behind whom."""
+        timeout = session.waits[0]
+        tries = f"{attempt} attempts" if attempt > 1 else "1 attempt"
+        text = f"it waited {_seconds(timeout)} for a lock ({tries})"
+        if blockers:
+            text += "; waiting behind " + "; ".join(blockers)
+        if attempt <= self.waits.retries:  # not tried again: it had left work behind
+            if error.statements_done:
+                text += (
+                    f"; not tried again: its first {error.statements_done} statement(s) are committed, "
+                    "'migrate --resume' continues after them once the lock is free"
+                )
+            else:
+                text += "; not tried again: it runs outside a transaction"
+        return text
 
     async def _failure(
         self,
@@ -128,6 +267,7 @@ class Executor:
         index: int,
         total: int,
         started: float,
+        emit: bool = True,
     ) -> tuple[ExecutionError, bool] | None:
         """What a migration's failure ``exc`` is reported as: its ExecutionError, and whether the
         run's connection (and with it the lock) was lost, after which nothing may be recorded
@@ -140,7 +280,8 @@ class Executor:
             return None
         if not _failure_of_migration(exc):
             return None
-        self._emit("fail", migration_id, direction, index, total, _ms(started))
+        if emit:
+            self._emit("fail", migration_id, direction, index, total, _ms(started))
         lost = (session.lock_lost() or _connection_lost(exc)) is not None
         if lost:
             await self._report_state(session, migration_id)
@@ -291,6 +432,9 @@ class Executor:
         """Revert (with ``fake``, unmark) ``migration``; None when another run reverted it."""
         action: RunAction = "unmark" if fake else "revert"
         session.check_lock(migration.id)
+        if not fake:  # a down step's statements wait as long as an up step's (without retries)
+            own = getattr(migration.base, "lock_timeout", None)
+            await session.set_lock_waits(self.waits.timeout_for(own), self.waits.statement_timeout)
         self._emit("start", migration.id, "down", index, total)
         context = self._context(session.connection, session.adapter, Attempt(migration, "down"))
         started = time.perf_counter()
@@ -352,3 +496,11 @@ def _connection_lost(exc: BaseException) -> str | None:
 
 def _ms(started: float) -> int:
     return int((time.perf_counter() - started) * 1000)
+
+
+def _seconds(value: float | None) -> str:
+    return "without limit" if value is None else f"{value:g} s"
+
+
+class _TryAgain(Exception):
+    """An attempt timed out waiting for a lock, left nothing behind, and may be tried again."""

@@ -20,13 +20,22 @@ from ..errors import (
     MigrationError,
 )
 from ..files.migration import Migration, MigrationBase
-from ..files.planning import MigrationPlan, order, plan_migrate, plan_rollback
+from ..files.planning import (
+    MigrationPlan,
+    RunPhase,
+    check_phase,
+    order,
+    plan_migrate,
+    plan_phase,
+    plan_rollback,
+)
 from ..files.sources import DirectorySource, MigrationSource, discover_sources
 from ..urls import async_url, mask_url
 from . import layout
 from .attempt import Attempt, Direction
 from .context import MigrationContext
 from .executor import Executor, resume_point
+from .lock_waits import LockWaits
 from .offline import OfflineScript, ScratchContext, ScriptWriter, written_out
 from .records import AppliedMigration, LogEntry, current_actor
 from .report import EventKind, MigrationEvent, MigrationState, Problem, RunReport, planned_run
@@ -72,6 +81,7 @@ class Migrator:
         lock_timeout: float = 60.0,
         listener: Listener | None = None,
         sources: Sequence[MigrationSource] = (),
+        lock_waits: LockWaits | None = None,
     ) -> None:
         self._url: URL | None = None
         self._engine: AsyncEngine | None = None
@@ -93,7 +103,10 @@ class Migrator:
         self.lock_timeout = lock_timeout
         self.listener = listener
         self.actor = current_actor()
-        self._executor = Executor(self.actor, self._emit)
+        #: How long each statement of a migration waits for its locks, and the retries of a
+        #: migration that timed out (:class:`~.lock_waits.LockWaits`; by default 2 s, 5 retries).
+        self.lock_waits = LockWaits() if lock_waits is None else lock_waits
+        self._executor = Executor(self.actor, self._emit, waits=self.lock_waits)
 
     @property
     def dialect(self) -> str:
@@ -168,9 +181,12 @@ class Migrator:
         index: int,
         total: int,
         ms: int | None = None,
+        *,
+        holder: str | None = None,
+        attempt: int | None = None,
     ) -> None:
         if self.listener is not None:
-            self.listener(MigrationEvent(kind, migration_id, direction, index, total, ms))
+            self.listener(MigrationEvent(kind, migration_id, direction, index, total, ms, holder, attempt))
 
     # -- migrate ----------------------------------------------------------------------------
 
@@ -184,12 +200,16 @@ class Migrator:
         resume: bool = False,
         sql: bool = False,
         scratch: Bind | None = None,
+        phase: RunPhase | None = None,
     ) -> RunReport:
         """Apply pending migrations in plan order; all, up to ``target``, or the next ``steps``.
 
         ``sql``: change nothing, and write the plan out as an SQL script instead (the report's
         ``script``; see :mod:`.offline`), run on the ``scratch`` database when given.
+        ``phase``: ``"pre"`` (before a deploy) stops before the first pending post-deploy
+        migration (the report's ``stopped_before``); ``"post"`` or None applies every one.
         """
+        check_phase(phase)
         plan = self.plan()
         if target is not None:
             plan.resolve(target)
@@ -203,7 +223,8 @@ class Migrator:
                     first = next(iter(failed.values()))
                     raise FailedMigrationError(first.id, first.statements_done, first.kind == "sql")
                 done = [mid for mid, row in applied.items() if row.status == "applied"]
-                todo = plan_migrate(plan, done, target, steps)
+                todo, stopped = plan_phase(plan_migrate(plan, done, target, steps), phase)
+                report.stopped_before = None if stopped is None else stopped.id
                 loaded = [self._load(base, session.adapter.name) for base in todo]
                 if session.external_transaction and not (dry_run or fake):
                     outside = next((m for m in loaded if not m.base.transactional), None)

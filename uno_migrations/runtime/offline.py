@@ -237,13 +237,17 @@ class ScratchContext(MigrationContext):
 @dataclass
 class OfflineScript:
     """A plan written out: ``text``, and the migrations that could not be (``unrendered``:
-    id and why), which the text holds as comments."""
+    id and why), which the text holds as comments. ``statements``: what each migration written
+    out sends (its own statements, as sent, without the version rows), and ``transactional``
+    the ones that run in a transaction."""
 
     engine: str
     direction: Direction
     ids: list[str] = field(default_factory=list)
     unrendered: list[tuple[str, str]] = field(default_factory=list)
     parts: list[str] = field(default_factory=list)
+    statements: dict[str, list[str]] = field(default_factory=dict)
+    transactional: set[str] = field(default_factory=set)
 
     @property
     def text(self) -> str:
@@ -335,9 +339,12 @@ class ScriptWriter:
         for sql, args in rows:
             recorder.add(sql, args)
         transactional = base.transactional
+        own = [sql for sql in statements if sql.strip()]
+        self.script.statements[migration.id] = own
         if transactional:
+            self.script.transactional.add(migration.id)
             parts.append(self.adapter.script_begin)
-        parts += [self.adapter.script_statement(sql) for sql in statements if sql.strip()]
+        parts += [self.adapter.script_statement(sql) for sql in own]
         parts += [self.adapter.script_statement(sql) for sql in recorder.statements]
         if transactional:
             parts.append("COMMIT;")

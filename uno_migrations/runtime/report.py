@@ -7,14 +7,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
-from ..files.migration import Migration, SQLMigration
+from ..files.migration import Migration, Phase, SQLMigration
 from .attempt import Direction
 
 if TYPE_CHECKING:
     from .offline import OfflineScript
 
 #: What a :class:`MigrationEvent` says happened.
-EventKind = Literal["start", "done", "skip", "fail", "wait"]
+EventKind = Literal["start", "done", "skip", "fail", "wait", "retry"]
 #: What a run did with a migration: ran it (``apply``/``revert``), only recorded it (``mark``/
 #: ``unmark``, with ``--fake``), or, in a dry run, planned it.
 RunAction = Literal["apply", "revert", "mark", "unmark", "plan"]
@@ -47,7 +47,9 @@ class MigrationEvent:
     ``kind`` is ``"start"``, ``"done"``, ``"skip"`` (another process applied it first) or
     ``"fail"``; ``total`` is how many migrations the run will process. ``"wait"`` is for a run
     waiting for the run lock (``holder``: who holds it, when known; ``migration_id`` empty): the
-    CLI prints it.
+    CLI prints it. ``"retry"``: the migration timed out waiting for a lock and is tried again
+    in ``execution_ms`` milliseconds, its attempt number ``attempt`` having failed (``holder``:
+    a session it waited behind, when known).
     """
 
     kind: EventKind
@@ -57,6 +59,7 @@ class MigrationEvent:
     total: int
     execution_ms: int | None = None
     holder: str | None = None
+    attempt: int | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,9 @@ class RunReport:
     skipped: list[str] = field(default_factory=list)
     #: With ``sql=True``: the plan written out as a script (an :class:`~.offline.OfflineScript`).
     script: OfflineScript | None = None
+    #: With ``phase="pre"``: the pending post-deploy migration the run stopped before, left
+    #: with those after it for ``phase="post"``; None when nothing was left for later.
+    stopped_before: str | None = None
 
     @property
     def ids(self) -> list[str]:
@@ -98,7 +104,8 @@ class MigrationState:
 
     ``status`` is ``applied``, ``pending``, ``failed``, ``modified`` (applied, but the file
     changed since), ``missing`` (applied, but no file has this id any more) or ``invalid`` (the
-    file does not parse; ``problem`` says why).
+    file does not parse; ``problem`` says why). ``phase`` is the file's deploy phase,
+    ``pre-deploy`` or ``post-deploy`` (None for a ``missing`` migration: no file says).
     """
 
     id: str
@@ -115,6 +122,7 @@ class MigrationState:
     applied_checksum: str | None = None
     statements_done: int | None = None
     problem: str | None = None
+    phase: Phase | None = None
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from .version_table import VersionTable
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -42,6 +44,10 @@ class Session:
     external_transaction: bool = False
     #: The run lock while the run holds it.
     lock: RunLock | None = None
+    #: The lock timeout and statement timeout the session's statements have now (None, None:
+    #: the server's), and the settings the session had before the run changed them.
+    waits: tuple[float | None, float | None] = (None, None)
+    _original_waits: Any = None
 
     @asynccontextmanager
     async def transaction(self, write: bool = True, check: DriverSQL | None = None) -> AsyncIterator[Any]:
@@ -76,6 +82,28 @@ class Session:
         finally:
             self.lock = None
             await lock.release()
+
+    async def set_lock_waits(self, timeout: float | None, statement_timeout: float | None) -> None:
+        """Bound how long the session's statements wait for locks (and run), from here on: a
+        round trip when that changes, none otherwise."""
+        wanted = (timeout, statement_timeout)
+        if wanted == self.waits:
+            return
+        previous = await self.adapter.set_lock_waits(self.connection, timeout, statement_timeout)
+        if self._original_waits is None:
+            self._original_waits = previous
+        self.waits = wanted
+        if not self.external_transaction and self.connection.in_transaction():
+            await self.connection.commit()
+
+    async def restore_lock_waits(self) -> None:
+        """Give the connection back the lock waits it had before the run (a caller's)."""
+        if self._original_waits is None:
+            return
+        await self.adapter.restore_lock_waits(self.connection, self._original_waits)
+        self._original_waits, self.waits = None, (None, None)
+        if not self.external_transaction and self.connection.in_transaction():
+            await self.connection.commit()
 
     def lock_lost(self) -> str | None:
         """Why the run lock may be gone (its session ended or was replaced); None while held."""
@@ -140,7 +168,15 @@ async def open_session(
         if external:
             await adapter.join_transaction(bind)
         async with adapter.attached(bind):
-            yield Session(bind, bind.engine, adapter, table.on(adapter), external)
+            session = Session(bind, bind.engine, adapter, table.on(adapter), external)
+            try:
+                yield session
+            finally:
+                if session.lock_lost() is None:  # else the connection is gone with its settings
+                    try:
+                        await session.restore_lock_waits()
+                    except Exception:  # what the run raised, if anything, matters more
+                        log.warning("could not give the connection back its lock timeouts", exc_info=True)
         return
     engine = create_engine(bind) if isinstance(bind, URL) else cast("AsyncEngine", bind)
     try:

@@ -111,4 +111,5 @@ def _state(
         applied_checksum=row.checksum if row else None,
         statements_done=row.statements_done if row else None,
         problem=base.problem if status == "invalid" else None,
+        phase=base.phase,
     )

@@ -1,0 +1,2 @@
+-- expect: lock-not-none
+ALTER TABLE accounts ADD INDEX accounts_email (email);

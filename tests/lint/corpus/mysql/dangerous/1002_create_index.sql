@@ -1,0 +1,2 @@
+-- expect: lock-not-none
+CREATE INDEX accounts_name ON accounts (name);

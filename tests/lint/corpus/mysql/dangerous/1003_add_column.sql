@@ -1,0 +1,2 @@
+-- expect: lock-not-none
+ALTER TABLE accounts ADD COLUMN country VARCHAR(2);

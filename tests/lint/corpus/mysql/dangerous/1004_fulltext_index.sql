@@ -1,0 +1,2 @@
+-- expect: lock-not-none
+ALTER TABLE accounts ADD FULLTEXT INDEX accounts_bio (bio), ALGORITHM=INPLACE, LOCK=SHARED;

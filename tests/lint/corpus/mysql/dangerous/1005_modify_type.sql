@@ -1,0 +1,2 @@
+-- expect: table-copy
+ALTER TABLE orders MODIFY total BIGINT;

@@ -1,0 +1,2 @@
+-- expect: table-copy
+ALTER TABLE orders ADD COLUMN note VARCHAR(200), ALGORITHM=COPY;

@@ -1,0 +1,2 @@
+-- expect: table-copy
+ALTER TABLE accounts CONVERT TO CHARACTER SET latin1;

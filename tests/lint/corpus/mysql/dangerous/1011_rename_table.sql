@@ -1,0 +1,2 @@
+-- expect: rename-table-or-column
+RENAME TABLE events TO account_events;

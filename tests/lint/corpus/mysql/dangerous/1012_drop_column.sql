@@ -1,0 +1,2 @@
+-- expect: drop-table-or-column
+ALTER TABLE accounts DROP COLUMN plan, ALGORITHM=INSTANT;

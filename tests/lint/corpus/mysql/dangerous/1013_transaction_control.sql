@@ -1,0 +1,4 @@
+-- expect: transaction-control transaction-control
+START TRANSACTION;
+UPDATE accounts SET bio = '' WHERE bio IS NULL;
+COMMIT;

@@ -1,0 +1,2 @@
+-- expect:
+CREATE INDEX accounts_name ON accounts (name) ALGORITHM=INPLACE LOCK=NONE;

@@ -1,0 +1,2 @@
+-- expect:
+ALTER TABLE accounts ADD COLUMN country VARCHAR(2), ALGORITHM=INSTANT;

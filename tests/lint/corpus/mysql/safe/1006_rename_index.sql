@@ -1,0 +1,2 @@
+-- expect:
+ALTER TABLE accounts RENAME INDEX accounts_email TO accounts_email_idx;

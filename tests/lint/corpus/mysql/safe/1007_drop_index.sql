@@ -1,0 +1,2 @@
+-- expect:
+DROP INDEX orders_account_id ON orders;

@@ -1,0 +1,3 @@
+-- expect:
+-- uno:allow drop-table-or-column because no release reads plan any more
+ALTER TABLE accounts DROP COLUMN plan, ALGORITHM=INSTANT;

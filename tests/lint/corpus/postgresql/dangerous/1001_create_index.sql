@@ -1,0 +1,2 @@
+-- expect: index-not-concurrent
+CREATE INDEX accounts_email ON accounts (email);

@@ -1,0 +1,2 @@
+-- expect: index-not-concurrent
+DROP INDEX orders_account_id;

@@ -1,0 +1,2 @@
+-- expect: index-not-concurrent
+REINDEX INDEX accounts_created_at;

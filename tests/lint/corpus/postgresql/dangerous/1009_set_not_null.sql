@@ -1,0 +1,2 @@
+-- expect: set-not-null
+ALTER TABLE accounts ALTER COLUMN email SET NOT NULL;

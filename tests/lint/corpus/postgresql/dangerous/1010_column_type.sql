@@ -1,0 +1,2 @@
+-- expect: column-type-rewrite
+ALTER TABLE orders ALTER COLUMN total TYPE bigint;

@@ -1,0 +1,2 @@
+-- expect: add-column-rewrite
+ALTER TABLE audit ADD COLUMN seq bigserial;

@@ -1,0 +1,2 @@
+-- expect: required-column
+ALTER TABLE accounts ADD COLUMN country text NOT NULL;

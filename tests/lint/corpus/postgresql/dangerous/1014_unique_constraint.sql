@@ -1,0 +1,2 @@
+-- expect: unique-constraint
+ALTER TABLE accounts ADD CONSTRAINT accounts_email_key UNIQUE (email);

@@ -1,0 +1,2 @@
+-- expect: unique-constraint
+ALTER TABLE audit ADD PRIMARY KEY (id);

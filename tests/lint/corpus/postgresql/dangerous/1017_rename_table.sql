@@ -1,0 +1,2 @@
+-- expect: rename-table-or-column
+ALTER TABLE events RENAME TO account_events;

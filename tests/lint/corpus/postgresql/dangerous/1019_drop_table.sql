@@ -1,0 +1,2 @@
+-- expect: drop-table-or-column
+DROP TABLE audit;

@@ -1,0 +1,2 @@
+-- expect: update-without-where
+UPDATE accounts SET created_at = now();

@@ -1,0 +1,3 @@
+-- expect:
+-- Transactional: false
+CREATE INDEX CONCURRENTLY IF NOT EXISTS accounts_email ON accounts (email);

@@ -1,0 +1,3 @@
+-- expect:
+-- Transactional: false
+DROP INDEX CONCURRENTLY IF EXISTS orders_account_id;

@@ -1,0 +1,3 @@
+-- expect:
+-- Transactional: false
+REINDEX INDEX CONCURRENTLY accounts_created_at;

@@ -1,0 +1,2 @@
+-- expect:
+ALTER TABLE events VALIDATE CONSTRAINT events_account_id_fkey;

@@ -1,0 +1,2 @@
+-- expect:
+ALTER TABLE orders ALTER COLUMN note TYPE varchar(200);

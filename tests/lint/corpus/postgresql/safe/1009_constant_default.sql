@@ -1,0 +1,2 @@
+-- expect:
+ALTER TABLE accounts ADD COLUMN country text NOT NULL DEFAULT 'NL';

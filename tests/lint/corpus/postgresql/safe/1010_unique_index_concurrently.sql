@@ -1,0 +1,3 @@
+-- expect:
+-- Transactional: false
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS accounts_email_key ON accounts (email);

@@ -1,0 +1,2 @@
+-- expect:
+ALTER TABLE accounts ADD CONSTRAINT accounts_email_key UNIQUE USING INDEX accounts_email_key;

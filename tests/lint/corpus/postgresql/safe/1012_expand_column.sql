@@ -1,0 +1,2 @@
+-- expect:
+ALTER TABLE accounts ADD COLUMN full_name text;
