@@ -2,7 +2,8 @@
 release still running, by named rules (docs/safety.md, "Lint").
 
 The linter is :mod:`uno_migrations.lint`, imported when the command runs; ``--scratch-url`` runs
-the plan on scratch databases (made and dropped here) to lint what Python migrations send.
+the plan on scratch databases (made and dropped here) to lint what Python migrations send, and
+``--observe`` on one more, to see what each statement does there.
 """
 
 from __future__ import annotations
@@ -42,6 +43,13 @@ FORMATS = ("text", "json", "sarif", "github")
     "Python migrations send there too.",
 )
 @click.option(
+    "--observe",
+    is_flag=True,
+    help="With --scratch-url: run each migration, a statement at a time, on a scratch database "
+    "with rows in its tables, and report the locks each statement took and the tables it "
+    "rewrote (slower: every statement runs).",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(FORMATS),
@@ -56,6 +64,7 @@ def lint(
     paths: Sequence[str],
     engine: str | None,
     scratch_url: str | None,
+    observe: bool,
     fmt: str,
     show_suppressed: bool,
     as_json: bool,
@@ -63,7 +72,9 @@ def lint(
     """Lint the migrations in PATH (files or directories; default the migrations directories):
     each statement of an SQL file's up section through the engine's rules, PostgreSQL's read by
     PostgreSQL's own parser. A Python migration is linted with --scratch-url, from what it sends
-    when the plan runs on a scratch database; without it, an info line says so.
+    when the plan runs on a scratch database; without it, an info line says so. --observe
+    also runs the plan there a statement at a time and reports what each did: its table locks
+    (info) and the tables it rewrote (a warning for a table that existed before).
 
     `-- uno:allow RULE because REASON` before a statement accepts its finding of RULE. Exit 1
     when any error-level finding is left; warnings alone exit 0.
@@ -73,12 +84,14 @@ def lint(
     if as_json and fmt not in ("text", "json"):
         raise click.UsageError(f"--json is --format json; it does not go with --format {fmt}")
     fmt = "json" if as_json else fmt
+    if observe and not scratch_url:
+        raise click.UsageError("--observe runs the plan on a scratch database: give --scratch-url")
     state.as_json = fmt == "json"
     settings = state.settings()
     chosen = _engine(engine, scratch_url, settings)
     state.document["engine"] = chosen
     if scratch_url:
-        report = _on_scratch(settings, paths, scratch_url)
+        report = _on_scratch(settings, paths, scratch_url, observe)
     else:
         report = lint_paths(list(paths) or list(directories(settings)), engine=chosen)
     state.document.update(report.as_dict())
@@ -106,13 +119,15 @@ def _engine(engine: str | None, scratch_url: str | None, settings: Settings) -> 
     return None
 
 
-def _on_scratch(settings: Settings, paths: Sequence[str], scratch_url: str) -> LintReport:
+def _on_scratch(settings: Settings, paths: Sequence[str], scratch_url: str, observe: bool) -> LintReport:
     """Lint the plan of the PATHs' directories (the directories of files given, else the
     migrations directories) on two scratch databases: one stands for the database (nothing
-    applied), the plan runs on the other."""
+    applied), the plan runs on the other; ``observe``: and observe it on a third."""
     import tempfile
 
     from ..lint import lint_plan
+    from ..lint.observe import observe_plan
+    from ..lint.observed import add_observed
     from ..runtime.migrator import Migrator
     from ..testing.scratch import scratch_database
     from ..urls import async_url
@@ -127,7 +142,12 @@ def _on_scratch(settings: Settings, paths: Sequence[str], scratch_url: str) -> L
             migrator = Migrator(
                 stand_in, plan_directories, table=settings.table, sources=alembic_sources(settings)
             )
-            return await lint_plan(migrator, scratch=scratch, paths=files or None)
+            report = await lint_plan(migrator, scratch=scratch, paths=files or None)
+            if not observe:
+                return report
+            async with scratch_database(server, folder) as observed_on:
+                seen = await observe_plan(migrator, observed_on, paths=files or None)
+            return add_observed(report, seen)
 
     with tempfile.TemporaryDirectory(prefix="uno-lint-") as folder:
         return run_coroutine(run(folder))

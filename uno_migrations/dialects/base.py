@@ -439,6 +439,28 @@ class DialectAdapter:
         for none or the engine cannot tell."""
         return []
 
+    #: What ``lint --observe`` calls the storage id :meth:`storage` reads, in its findings
+    #: ("relfilenode"); None where the engine shows none, so rewrites cannot be observed.
+    storage_name: ClassVar[str | None] = None
+
+    async def storage(self, connection: AsyncConnection) -> dict[str, tuple[str, str, str]]:
+        """The tables and indexes of ``connection``'s database (schema) as its session sees them,
+        in the transaction it has open: an id of each (as :meth:`session_locks` names it) to its
+        name, ``"table"`` or ``"index"``, and its storage id, which changes when a statement
+        rewrites it (``lint --observe``). Empty where the engine shows none, as here."""
+        return {}
+
+    async def locks_unseen(self, connection: AsyncConnection) -> str | None:
+        """Why the server of ``connection`` does not show the locks another session holds, or
+        None when :meth:`session_locks` reads them (``lint --observe``)."""
+        return f"{self.title} does not show the locks a session holds"
+
+    async def session_locks(self, connection: AsyncConnection, session_id: int) -> set[tuple[str, str]]:
+        """The locks the session ``session_id`` holds on tables and indexes, read on
+        ``connection`` (another session): the object's id as :meth:`storage` gives it, and the
+        lock's mode as the engine's manual names it (``ACCESS EXCLUSIVE``)."""
+        return set()
+
     def error_position(self, error: BaseException) -> int | None:
         """The 1-based character position of the error inside the statement, when known."""
         return None

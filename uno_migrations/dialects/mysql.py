@@ -239,6 +239,42 @@ class MySQLAdapter(DialectAdapter):
             (waits, row_waits, most),
         )
 
+    # lint --observe: an ALTER TABLE that copies or rebuilds a table makes a new InnoDB table
+    # (its TABLE_ID), one done in place or instantly keeps it. Metadata locks (what DDL takes)
+    # are shown only by performance_schema, off by default on MariaDB.
+    storage_name = "InnoDB table id"
+
+    async def storage(self, connection: AsyncConnection) -> dict[str, tuple[str, str, str]]:
+        mariadb = bool(getattr(connection.dialect, "is_mariadb", False))
+        view = "INNODB_SYS_TABLES" if mariadb else "INNODB_TABLES"
+        rows: Any = await connection.exec_driver_sql(
+            f"SELECT SUBSTRING(NAME, LENGTH(DATABASE()) + 2), TABLE_ID FROM information_schema.{view} "
+            "WHERE NAME LIKE CONCAT(DATABASE(), '/%%') AND NAME NOT LIKE '%%#%%'"
+        )
+        return {name: (name, "table", str(table_id)) for name, table_id in rows}
+
+    async def locks_unseen(self, connection: AsyncConnection) -> str | None:
+        enabled = await connection.exec_driver_sql(
+            "SELECT @@performance_schema AND EXISTS (SELECT 1 FROM performance_schema.setup_instruments "
+            "WHERE NAME = 'wait/lock/metadata/sql/mdl' AND ENABLED = 'YES')"
+        )
+        if enabled.scalar():
+            return None
+        return (
+            "the server does not show metadata locks: that needs performance_schema = ON and its "
+            "wait/lock/metadata/sql/mdl instrument enabled (both off by default on MariaDB)"
+        )
+
+    async def session_locks(self, connection: AsyncConnection, session_id: int) -> set[tuple[str, str]]:
+        rows: Any = await connection.exec_driver_sql(
+            "SELECT m.OBJECT_NAME, m.LOCK_TYPE FROM performance_schema.metadata_locks m "
+            "JOIN performance_schema.threads t ON t.THREAD_ID = m.OWNER_THREAD_ID "
+            "WHERE t.PROCESSLIST_ID = %s AND m.OBJECT_TYPE = 'TABLE' AND m.LOCK_STATUS = 'GRANTED' "
+            "AND m.OBJECT_SCHEMA = DATABASE()",
+            (session_id,),
+        )
+        return {(name, mode.replace("_", " ")) for name, mode in rows}
+
     def is_lock_timeout(self, error: BaseException) -> bool:
         return any(_error_code(cause) == _LOCK_WAIT_TIMEOUT for cause in walk_causes(error))
 

@@ -176,6 +176,34 @@ RULES: dict[str, Rule] = {
             "Remove the comment, or move it onto the line before the statement it is for.",
         ),
         Rule(
+            "observed-locks",
+            "info",
+            "The table locks a statement took when it ran on the scratch database (--observe).",
+            "Nothing to change: this is what the engine did; a lock that blocks writes on a busy table "
+            "is what the rules above are about.",
+        ),
+        Rule(
+            "observed-rewrite",
+            "warning",
+            "A statement that rewrote (or copied) a table that existed before its migration, seen "
+            "on the scratch database (--observe).",
+            "Change the table without a rewrite (see column-type-rewrite, add-column-rewrite, "
+            "table-copy), or run it when the table may be locked for as long as a copy takes.",
+        ),
+        Rule(
+            "observed-rebuild",
+            "info",
+            "A statement that rebuilt an index, or rewrote a table its own migration made (--observe).",
+            "Nothing to change for a new table; REINDEX ... CONCURRENTLY for an index in use.",
+        ),
+        Rule(
+            "not-observed",
+            "info",
+            "What --observe could not see: a table it could not fill with rows, locks the server "
+            "does not show.",
+            "Fill the table by hand on a copy of the database, or enable the server's lock view.",
+        ),
+        Rule(
             "not-linted",
             "info",
             "A migration whose statements are not known without running it (Python, Alembic).",
