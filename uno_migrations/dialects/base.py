@@ -479,6 +479,25 @@ class DialectAdapter:
         and compares (the engine's decoration of a plain literal taken off)."""
         return default
 
+    async def read_sync(self, connection: AsyncConnection, read: Callable[[Connection], Any]) -> Any:
+        """``read(sync_connection)``, a function that only reads (a schema snapshot), on a
+        synchronous SQLAlchemy connection to the session of ``connection``, in as few trips to
+        the driver as the engine allows; its value. Here: through SQLAlchemy's greenlet
+        (``run_sync``), each statement a trip of its own."""
+        return await connection.run_sync(read)
+
+    def schema_fingerprints(
+        self, sync_connection: Connection, schema: str | None
+    ) -> tuple[dict[str, str], str] | None:
+        """For a reader that snapshots one database again and again (``uno-migrations test``),
+        read in a statement or two: for each table the inspector lists in the schema ``schema``
+        (every one, by name, and no other), a text that differs whenever anything a snapshot
+        holds of that table does, and one that differs whenever the snapshot's views, enums or
+        sequences do. Equal texts let the reader keep what it read before; a text that says
+        more than it must only costs a reading. None where the engine has no such texts (every
+        snapshot reads everything), as here."""
+        return None
+
 
 def driver_message(error: BaseException) -> str:
     """The database's own message, without SQLAlchemy's SQL echo and documentation link."""

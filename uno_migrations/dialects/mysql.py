@@ -435,6 +435,62 @@ class MySQLAdapter(DialectAdapter):
         rows = await self._execute(connection, sql, args, fetch=True)
         return rows if rows is not None else await super().fetch_all(connection, sql, args)
 
+    def schema_fingerprints(
+        self, sync_connection: Any, schema: str | None
+    ) -> tuple[dict[str, str], str] | None:
+        # The inspector reads a table (or a view) from its SHOW CREATE TABLE alone, except where
+        # SQLAlchemy corrects a foreign key from the table it refers to (MySQL 8 before 8.0.14,
+        # or lower_case_table_names=2): there, every snapshot reads everything. The statements
+        # go together, in one round trip where aiomysql allows it (see _pipeline).
+        from ..connections import await_
+
+        dialect = sync_connection.dialect
+        if getattr(dialect, "_is_mysql", True) and getattr(dialect, "_needs_correct_for_88718_96365", True):
+            return None
+        quote = dialect.identifier_preparer.quote_identifier
+        database = quote(schema or dialect.default_schema_name)
+        listed = sync_connection.exec_driver_sql(f"SHOW FULL TABLES FROM {database}").all()
+        shown = [(name, kind) for name, kind in listed if kind in ("BASE TABLE", "VIEW", "SYSTEM VIEW")]
+        queries = [f"SHOW CREATE TABLE {database}.{quote(name)}" for name, _ in shown]
+        driver = sync_connection.connection.driver_connection
+        if queries and all(hasattr(driver, name) for name in _PIPELINE_API):
+            results = await_(self._fetch_pipelined(driver, queries))
+        else:
+            results = [sync_connection.exec_driver_sql(query).all() for query in queries]
+        tables: dict[str, str] = {}
+        views: list[str] = []
+        for (name, kind), rows in zip(shown, results, strict=True):
+            text = repr([tuple(row) for row in rows])
+            if kind == "BASE TABLE":
+                tables[name] = text
+            else:
+                views.append(repr((name, text)))
+        return tables, "\n".join(sorted(views))
+
+    async def _fetch_pipelined(self, driver: Any, queries: Sequence[str]) -> list[Sequence[Any]]:
+        """The rows of each query, all sent before the first reply is read (as :meth:`_pipeline`
+        sends a batch): queries that only read, so that one failing changes nothing. Every
+        reply is read, so the connection stays in step; the first error is raised."""
+        from pymysql.constants import COMMAND
+        from pymysql.err import Error
+        from sqlalchemy.exc import DBAPIError
+
+        for query in queries:
+            await driver._execute_command(COMMAND.COM_QUERY, query)
+        results: list[Sequence[Any]] = []
+        failure: tuple[str, Exception] | None = None
+        for query in queries:
+            driver._next_seq_id = 1  # each reply's packets are numbered from 1
+            try:
+                await driver._read_query_result()
+                results.append(driver._result.rows or ())
+            except Error as exc:
+                failure = failure or (query, exc)
+                results.append(())
+        if failure is not None:
+            raise DBAPIError.instance(failure[0], None, failure[1], Error) from failure[1]
+        return results
+
     @asynccontextmanager
     async def savepoint(self, connection: AsyncConnection) -> AsyncIterator[None]:
         # DDL commits implicitly and ends the savepoint with it; SQLAlchemy's nested transaction

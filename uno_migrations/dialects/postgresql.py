@@ -511,6 +511,104 @@ class PostgreSQLAdapter(DialectAdapter):
         cast = _CAST_LITERAL.fullmatch(default)
         return default if cast is None else cast["literal"]
 
+    async def read_sync(self, connection: AsyncConnection, read: Callable[[Connection], Any]) -> Any:
+        # A reading needs no transaction of its own (each statement sees what is committed, as in
+        # one at READ COMMITTED): in autocommit, asyncpg sends no BEGIN and no ROLLBACK around
+        # it, two of the three round trips of a snapshot of a schema the reader knows.
+        if connection.in_transaction() or connection.dialect.driver != self.async_driver:
+            return await super().read_sync(connection, read)
+        driver = (await self.raw_connection(connection)).dbapi_connection
+        previous = driver.autocommit  # type: ignore[union-attr]
+        driver.autocommit = True  # type: ignore[union-attr]
+        try:
+            return await super().read_sync(connection, read)
+        finally:
+            driver.autocommit = previous  # type: ignore[union-attr]
+
+    def schema_fingerprints(
+        self, sync_connection: Connection, schema: str | None
+    ) -> tuple[dict[str, str], str] | None:
+        # One query: each table of the schema (the tables the inspector lists) as the catalog
+        # describes it (columns with type, default, identity sequence, collation, comment;
+        # constraints and indexes as PostgreSQL writes their definitions), and the rest, views
+        # and sequences with their owners. Domains and enums go into every text: the inspector
+        # takes a column's default and nullability from its domain. Records and arrays as text
+        # (quoted, NULL told from empty), so that different catalogs never read the same.
+        from sqlalchemy import text
+
+        query = """
+WITH shown AS (
+    SELECT c.oid, c.relname, c.relkind FROM pg_catalog.pg_class c
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relpersistence <> 't' AND (
+        CAST(:schema AS text) IS NULL AND pg_catalog.pg_table_is_visible(c.oid) AND n.nspname <> 'pg_catalog'
+        OR n.nspname = CAST(:schema AS text))
+), types AS (
+    SELECT CAST(array_agg(CAST(row(
+        n.nspname, t.typname, t.typtype, pg_catalog.format_type(t.typbasetype, t.typtypmod),
+        t.typnotnull, t.typdefault, t.typcollation,
+        (SELECT array_agg(CAST(row(k.conname, pg_catalog.pg_get_constraintdef(k.oid, true)) AS text)
+            ORDER BY k.conname) FROM pg_catalog.pg_constraint k WHERE k.contypid = t.oid),
+        (SELECT array_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_catalog.pg_enum e
+            WHERE e.enumtypid = t.oid)) AS text) ORDER BY n.nspname, t.typname) AS text) AS description
+    FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+    WHERE t.typtype IN ('d', 'e') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+)
+SELECT s.relname, CAST(row(
+    s.relkind, pg_catalog.obj_description(s.oid, 'pg_class'), types.description,
+    (SELECT array_agg(CAST(row(
+        a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attidentity,
+        a.attgenerated, a.attcollation, pg_catalog.pg_get_expr(d.adbin, d.adrelid), e.description,
+        CASE WHEN a.attidentity <> '' THEN (
+            SELECT array_agg(CAST(row(q.seqtypid, q.seqstart, q.seqincrement, q.seqmax, q.seqmin,
+                q.seqcache, q.seqcycle) AS text) ORDER BY q.seqrelid)
+            FROM pg_catalog.pg_depend p JOIN pg_catalog.pg_sequence q ON q.seqrelid = p.objid
+            WHERE p.classid = 'pg_catalog.pg_class'::regclass
+            AND p.refclassid = 'pg_catalog.pg_class'::regclass
+            AND p.refobjid = s.oid AND p.refobjsubid = a.attnum AND p.deptype = 'i') END
+        ) AS text) ORDER BY a.attnum)
+        FROM pg_catalog.pg_attribute a
+        LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+        LEFT JOIN pg_catalog.pg_description e ON e.objoid = a.attrelid
+            AND e.classoid = 'pg_catalog.pg_class'::regclass AND e.objsubid = a.attnum
+        WHERE a.attrelid = s.oid AND a.attnum > 0 AND NOT a.attisdropped),
+    (SELECT array_agg(CAST(row(
+        k.conname, k.contype, pg_catalog.pg_get_constraintdef(k.oid, true), k.condeferrable,
+        k.condeferred, k.convalidated, CAST(CAST(k.conindid AS regclass) AS text)) AS text)
+        ORDER BY k.conname)
+        FROM pg_catalog.pg_constraint k WHERE k.conrelid = s.oid),
+    (SELECT array_agg(CAST(row(
+        pg_catalog.pg_get_indexdef(i.indexrelid), i.indisunique, i.indisprimary, i.indisvalid,
+        i.indimmediate) AS text) ORDER BY x.relname)
+        FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class x ON x.oid = i.indexrelid
+        WHERE i.indrelid = s.oid)
+    ) AS text)
+FROM shown s, types WHERE s.relkind IN ('r', 'p')
+UNION ALL
+SELECT NULL, CAST(row(
+    types.description,
+    (SELECT array_agg(CAST(row(s.relname, s.relkind, pg_catalog.pg_get_viewdef(s.oid, true)) AS text)
+        ORDER BY s.relname) FROM shown s WHERE s.relkind IN ('v', 'm')),
+    (SELECT array_agg(CAST(row(n.nspname, q.relname,
+        (SELECT array_agg(CAST(row(p.refobjid::regclass::text, p.refobjsubid, p.deptype) AS text)
+            ORDER BY p.refobjid, p.refobjsubid)
+            FROM pg_catalog.pg_depend p WHERE p.classid = 'pg_catalog.pg_class'::regclass
+            AND p.objid = q.oid AND p.refclassid = 'pg_catalog.pg_class'::regclass)) AS text)
+        ORDER BY n.nspname, q.relname)
+        FROM pg_catalog.pg_class q JOIN pg_catalog.pg_namespace n ON n.oid = q.relnamespace
+        WHERE q.relkind = 'S' AND n.nspname NOT IN ('pg_catalog', 'information_schema'))
+    ) AS text)
+FROM types
+"""
+        tables: dict[str, str] = {}
+        rest = ""
+        for name, description in sync_connection.execute(text(query), {"schema": schema}):
+            if name is None:
+                rest = description
+            else:
+                tables[name] = description
+        return tables, rest
+
 
 #: A sequence of ``:schema`` (the current one when None), and the table that owns it.
 _OWNED_SEQUENCES = """

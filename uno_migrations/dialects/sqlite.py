@@ -184,6 +184,70 @@ class SQLiteAdapter(DialectAdapter):
         done, cursor = await self._on_thread(connection, lambda db: db.execute(sql, args))
         return _SQLiteStream(self, connection, cursor) if done else None
 
+    async def read_sync(self, connection: AsyncConnection, read: Callable[[Connection], Any]) -> Any:
+        # Through aiosqlite each statement is a trip to its thread and back, and SQLAlchemy's
+        # inspector sends about ten a table: the whole reading runs on that thread instead, in
+        # one trip, on a synchronous connection over aiosqlite's own sqlite3 connection. Not in
+        # a transaction: that connection's first use ends with a rollback, and so does a reading.
+        def on_thread(db: sqlite3.Connection) -> tuple[bool, Any]:
+            if db.in_transaction:
+                return False, None
+            sync = self._sync_connection(db)
+            try:
+                return True, read(sync)
+            finally:
+                sync.rollback()  # SQLAlchemy's note of a transaction: sqlite3 began none to read
+
+        if not connection.in_transaction():
+            done, outcome = await self._on_thread(connection, on_thread)
+            if done and outcome[0]:
+                return outcome[1]
+        return await super().read_sync(connection, read)
+
+    def schema_fingerprints(
+        self, sync_connection: Connection, schema: str | None
+    ) -> tuple[dict[str, str], str] | None:
+        # SQLite keeps a schema as the text of its CREATE statements (sqlite_master), and every
+        # PRAGMA the inspector runs and every parse it makes reads that text: a table's own,
+        # its indexes' and triggers', and for a foreign key that names no columns, that of the
+        # table it refers to, whose primary key the inspector reads for it. Without a schema a
+        # name is looked up in the temporary schema too: its statements count as well.
+        quote = sync_connection.dialect.identifier_preparer.quote_identifier
+        driver = sync_connection.connection.driver_connection
+        # sqlite3's own cursor where the reading runs on its thread (read_sync): no result layer.
+        execute = (
+            driver.execute if isinstance(driver, sqlite3.Connection) else sync_connection.exec_driver_sql
+        )
+        first = schema or "main"
+        texts: dict[str, list[str]] = {}
+        refers: dict[str, set[str]] = {}
+        names: list[str] = []
+        views: list[str] = []
+        for name in [first] if schema else [first, "temp"]:
+            master = f"{quote(name)}.sqlite_master"
+            for kind, object_name, table, sql in execute(f"SELECT type, name, tbl_name, sql FROM {master}"):
+                text = repr((name, kind, object_name, table, sql))
+                texts.setdefault(table.lower(), []).append(text)
+                if kind == "view":
+                    views.append(text)
+                elif kind == "table" and name == first and not object_name.lower().startswith("sqlite_"):
+                    names.append(object_name)  # as the inspector lists them: not SQLite's own
+            implicit = execute(
+                f'SELECT m.tbl_name, f."table" FROM {master} AS m, pragma_foreign_key_list(m.name, ?) AS f '
+                "WHERE m.type = 'table' AND f.\"to\" IS NULL",
+                (name,),
+            )
+            for table, target in implicit:
+                refers.setdefault(table.lower(), set()).add(target.lower())
+
+        def own(table: str) -> str:
+            return "\n".join(sorted(texts.get(table, ())))
+
+        def described(table: str) -> str:
+            return "\n-> ".join([own(table), *(own(target) for target in sorted(refers.get(table, ())))])
+
+        return {name: described(name.lower()) for name in names}, "\n".join(sorted(views))
+
     def _raise_if_locked(self, error: BaseException) -> None:
         """The busy timeout ran out waiting for another connection's write lock."""
         if "locked" in str(error):

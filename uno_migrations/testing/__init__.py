@@ -2,6 +2,8 @@
 
 snapshot.py reads a schema through SQLAlchemy's inspector into a :class:`Snapshot`, plain data
 that compares with ``==`` and stores as JSON; diff.py says how two snapshots differ, a line each;
+reader.py takes the checks' snapshots again and again on one connection, keeping what did not
+change;
 drift.py compares a live database with what its applied migrations make (``diff``); database.py
 is :class:`TestDatabase`, the pytest plugin's ``uno_database``. A test might check
 that a migration and its rollback leave the schema as it was::

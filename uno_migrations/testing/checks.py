@@ -20,18 +20,27 @@ what comes after it would be checked on a database in an unknown state.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from ..errors import MigrationError
+from sqlalchemy.engine import URL
+
+from ..connections import is_async_connection
+from ..dialects import driver_message, get_adapter
+from ..errors import DatabaseConnectionError, MigrationError
+from ..files.migration import Migration, MigrationBase
 from ..files.sources import MigrationSource
 from ..runtime.migrator import Bind, Directories, Migrator
+from ..urls import create_engine, mask_secrets, mask_url
 from .diff import snapshot_diff
-from .snapshot import Snapshot, take_snapshot
+from .reader import SchemaReader
+from .snapshot import Snapshot
 
 if TYPE_CHECKING:
     from sqlalchemy import MetaData
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 #: ``(check, migration id or None, outcome)``, called as each step ends: outcome ``ok``,
 #: ``failed`` or ``skipped``.
@@ -93,9 +102,14 @@ async def check_migrations(
 ) -> CheckReport:
     """Run the built-in checks of the migrations in ``directories`` (and ``sources``) on the
     empty database ``bind``, which they leave migrated to the last migration; with
-    ``metadata`` (a ``MetaData``, or ``module:attribute`` naming one) the models check too."""
+    ``metadata`` (a ``MetaData``, or ``module:attribute`` naming one) the models check too.
+
+    Once the plan is made, everything runs on one connection (``bind``, or one opened for the
+    checks): each step a call of a :class:`Migrator` on it, each snapshot read on it by one
+    :class:`~.reader.SchemaReader`, which reads again only what changed.
+    """
     report = CheckReport()
-    migrator = Migrator(bind, directories, table=table, schema=schema, sources=sources)
+    planner = Migrator(bind, directories, table=table, schema=schema, sources=sources)
     if isinstance(metadata, str):  # a reference that does not import fails before anything runs
         from alembic_compat.autogenerate import load_metadata
 
@@ -110,28 +124,39 @@ async def check_migrations(
         done(check, migration_id, "failed")
 
     try:
-        await _graph(migrator, report, done, failed)
-        await _up_and_back(migrator, report, done, failed, table)
-        problems = [p for p in await migrator.verify() if p.kind == "modified"]
-        for problem in problems:
-            failed("checksums", problem.migration_id, problem.message)
-        if not problems:
-            done("checksums", None)
-        await _rollback_all(migrator, report, done, failed, table)
-        if metadata is not None:
-            await _models(migrator, metadata, done, failed, table)
+        report.migrations = _plan(planner, failed)
+        async with _connection(bind, planner.lock_timeout) as connection:
+            migrator = Migrator(connection, directories, table=table, schema=schema, sources=sources)
+            await _graph(migrator, done, failed)
+            # The steps of the roundtrip find the files as they were when it began, read once.
+            steps = Migrator(connection, [], table=table, schema=schema, sources=_once(migrator.sources))
+            reader = SchemaReader(connection, table=table)
+            await _up_and_back(steps, reader, report, done, failed)
+            problems = [p for p in await migrator.verify() if p.kind == "modified"]
+            for problem in problems:
+                failed("checksums", problem.migration_id, problem.message)
+            if not problems:
+                done("checksums", None)
+            await _rollback_all(migrator, reader, report, done, failed)
+            if metadata is not None:
+                await _models(migrator, metadata, done, failed, table)
     except _Stop:
         pass
     return report
 
 
-async def _graph(migrator: Migrator, report: CheckReport, done: Any, failed: Any) -> None:
+def _plan(migrator: Migrator, failed: Any) -> list[str]:
+    """The migrations in plan order (the graph check's first half, before anything connects)."""
     try:
         plan = migrator.plan()
     except MigrationError as exc:
         failed("graph", None, str(exc))
         raise _Stop from exc
-    report.migrations = [str(base.id) for base in plan.migrations]
+    return [str(base.id) for base in plan.migrations]
+
+
+async def _graph(migrator: Migrator, done: Any, failed: Any) -> None:
+    """The graph check's second half: every migration loads."""
     invalid = [p for p in await migrator.verify() if p.kind == "invalid"]
     for problem in invalid:
         failed("graph", problem.migration_id, f"does not load: {problem.message}")
@@ -140,15 +165,17 @@ async def _graph(migrator: Migrator, report: CheckReport, done: Any, failed: Any
     done("graph", None)
 
 
-async def _up_and_back(migrator: Migrator, report: CheckReport, done: Any, failed: Any, table: str) -> None:
+async def _up_and_back(
+    migrator: Migrator, reader: SchemaReader, report: CheckReport, done: Any, failed: Any
+) -> None:
     """Each migration up, down, up again, with the schema compared at each step."""
     plan = migrator.plan()
-    before = await _snapshot(migrator, table)
+    before = await reader.snapshot()
     for base in plan.migrations:
         migration_id = str(base.id)
         await _apply(migrator, migration_id, "upgrade", failed)
         done("upgrade", migration_id)
-        after = await _snapshot(migrator, table)
+        after = await reader.snapshot()
         if not base.reversible:
             report.skipped.append(migration_id)
             done("roundtrip", migration_id, "skipped")
@@ -159,12 +186,12 @@ async def _up_and_back(migrator: Migrator, report: CheckReport, done: Any, faile
         except MigrationError as exc:
             failed("roundtrip", migration_id, f"its down step failed: {exc}")
             raise _Stop from exc
-        undone = snapshot_diff(before, await _snapshot(migrator, table))
+        undone = snapshot_diff(before, await reader.snapshot())
         if undone:  # applied again, it would meet what its down step left: nothing to learn
             failed("roundtrip", migration_id, "its down step does not undo its up step", undone)
             raise _Stop
         await _apply(migrator, migration_id, "roundtrip", failed)
-        again = snapshot_diff(after, await _snapshot(migrator, table))
+        again = snapshot_diff(after, await reader.snapshot())
         if again:
             message = "applied again after its down step, it makes another schema"
             failed("roundtrip", migration_id, message, again)
@@ -173,7 +200,9 @@ async def _up_and_back(migrator: Migrator, report: CheckReport, done: Any, faile
         before = after
 
 
-async def _rollback_all(migrator: Migrator, report: CheckReport, done: Any, failed: Any, table: str) -> None:
+async def _rollback_all(
+    migrator: Migrator, reader: SchemaReader, report: CheckReport, done: Any, failed: Any
+) -> None:
     """Everything reverted (back to the last migration without a down step, if any)."""
     if report.skipped:
         done("rollback", None, "skipped")
@@ -183,7 +212,7 @@ async def _rollback_all(migrator: Migrator, report: CheckReport, done: Any, fail
     except MigrationError as exc:
         failed("rollback", None, f"reverting everything failed: {exc}")
         raise _Stop from exc
-    left = snapshot_diff(Snapshot.from_dict({}), await _snapshot(migrator, table))
+    left = snapshot_diff(Snapshot.from_dict({}), await reader.snapshot())
     if left:
         failed("rollback", None, "reverting everything leaves more than uno's tables", left)
     else:
@@ -211,5 +240,47 @@ async def _apply(migrator: Migrator, migration_id: str, check: str, failed: Any)
         raise _Stop from exc
 
 
-async def _snapshot(migrator: Migrator, table: str) -> Snapshot:
-    return await take_snapshot(migrator.bind, table=table)
+@asynccontextmanager
+async def _connection(bind: Bind, lock_timeout: float) -> AsyncIterator[AsyncConnection]:
+    """The connection the checks run on: ``bind`` when it is one, else a new one of the engine
+    ``bind`` is or of one made from the URL (disposed of afterwards), set up as a run's own."""
+    if is_async_connection(bind):
+        yield bind
+        return
+    engine = create_engine(bind) if isinstance(bind, (str, URL)) else cast("AsyncEngine", bind)
+    try:
+        try:
+            connection = await engine.connect()
+        except Exception as exc:  # drivers raise OSError, their own errors, or DBAPIError
+            raise DatabaseConnectionError(
+                f"cannot connect to {mask_url(engine.url)}: {mask_secrets(driver_message(exc))}"
+            ) from exc
+        try:
+            await get_adapter(connection.dialect.name).prepare(connection, lock_timeout)
+            yield connection
+        finally:
+            await connection.close()
+    finally:
+        if engine is not bind:
+            await engine.dispose()
+
+
+def _once(sources: Sequence[MigrationSource]) -> list[MigrationSource]:
+    return [_Discovered(source) for source in sources]
+
+
+class _Discovered:
+    """A source whose migrations are discovered once (per engine): a step of the roundtrip, a
+    :class:`Migrator` call, would otherwise read every file again, 300 times for 100 files."""
+
+    def __init__(self, source: MigrationSource) -> None:
+        self.source = source
+        self._found: dict[str | None, list[MigrationBase]] = {}
+
+    def discover(self, dialect: str | None) -> list[MigrationBase]:
+        if dialect not in self._found:
+            self._found[dialect] = self.source.discover(dialect)
+        return list(self._found[dialect])
+
+    def load(self, base: MigrationBase, dialect: str) -> Migration:
+        return self.source.load(base, dialect)

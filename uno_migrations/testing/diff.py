@@ -51,7 +51,7 @@ def _named(
             yield f"{kind} {name}: missing"
         elif name not in old:
             yield f"{kind} {name}: added"
-        else:
+        elif old[name] != new[name]:  # equal ones, most of them, have no line to find
             yield from (f"{kind} {name}: {line}" for line in details(old[name], new[name]))
 
 

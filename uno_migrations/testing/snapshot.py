@@ -13,9 +13,9 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy.engine import URL
 
@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 #: Alembic's version table, left out of every snapshot like uno's own.
 ALEMBIC_TABLE = "alembic_version"
 _FIELDS = ("tables", "views", "enums", "sequences")
+#: What the inspector reports of a table, each read by its ``get_multi_<kind>``.
+_KINDS = ("columns", "pk_constraint", "foreign_keys", "indexes", "unique_constraints", "check_constraints")
+T = TypeVar("T")
 _SPACE_OR_LITERAL = re.compile(r"(?P<literal>'(?:[^']|'')*')|\s+")
 #: The head of a view's definition where the engine reports the whole statement: the query is
 #: what follows it (the definer and options a server adds are not part of the schema).
@@ -114,21 +117,32 @@ async def take_snapshot(
         engine = create_engine(bind)
         try:
             async with engine.connect() as connection:
-                return await connection.run_sync(read)
+                return await read_on(connection, read)
         finally:
             await engine.dispose()
     if is_async_engine(bind):
         async with bind.connect() as connection:
-            return await connection.run_sync(read)
+            return await read_on(connection, read)
     if is_async_connection(bind):
-        began = not bind.in_transaction()
-        snapshot = await bind.run_sync(read)
-        if began and bind.in_transaction():
-            await bind.rollback()  # the inspector's reads began it; nothing was written
-        return snapshot
+        return await read_on(bind, read)
     raise TypeError(
         f"take_snapshot needs an AsyncEngine, an AsyncConnection or a URL, not {type(bind).__name__}"
     )
+
+
+async def read_on(
+    connection: AsyncConnection, read: Callable[[Connection], T], adapter: DialectAdapter | None = None
+) -> T:
+    """``read(sync_connection)``, a reading of the schema, on ``connection`` the fastest way its
+    engine's ``adapter`` has (``read_sync``; one that reads again and again keeps what it needs
+    for that between readings), in the transaction it is in; one that was in none is left in
+    none."""
+    began = not connection.in_transaction()
+    adapter = adapter or get_adapter(connection.dialect.name)
+    value: T = await adapter.read_sync(connection, read)
+    if began and connection.in_transaction():
+        await connection.rollback()  # the inspector's reads began it; nothing was written
+    return value
 
 
 def snapshot_of(
@@ -144,62 +158,107 @@ def snapshot_of(
     Alembic's ``alembic_version``, and every table, view, enum or sequence named in ``ignore``
     (with the sequences their tables own).
     """
+    return read_snapshot(sync_connection, schema, ignored_names(table, ignore))
+
+
+def read_snapshot(sync_connection: Connection, schema: str | None, ignored: Collection[str]) -> Snapshot:
+    """The schema on ``sync_connection`` without the tables, views, enums and sequences named in
+    ``ignored``."""
     from sqlalchemy import inspect
 
-    ignored = {table, f"{table}_log", f"{table}_layout", ALEMBIC_TABLE, *ignore}
-    dialect = sync_connection.dialect
-    adapter = get_adapter(dialect.name)
     inspector = inspect(sync_connection)
-    tables = [
-        _table(inspector, name, schema, dialect, adapter)
-        for name in sorted(inspector.get_table_names(schema=schema))
-        if name not in ignored
-    ]
+    names = table_names(inspector, schema, ignored)
+    tables = read_tables(inspector, names, schema)
+    views, enums, sequences = read_others(inspector, schema, ignored)
+    return Snapshot([tables[name] for name in names], views, enums, sequences)
+
+
+def ignored_names(table: str, ignore: Iterable[str]) -> frozenset[str]:
+    """What a snapshot leaves out: uno's tables (of the version table ``table``), Alembic's,
+    and the names in ``ignore``."""
+    return frozenset({table, f"{table}_log", f"{table}_layout", ALEMBIC_TABLE, *ignore})
+
+
+def table_names(inspector: Inspector, schema: str | None, ignored: Collection[str]) -> list[str]:
+    """The tables of the schema a snapshot holds, sorted."""
+    return sorted(name for name in inspector.get_table_names(schema=schema) if name not in ignored)
+
+
+def read_tables(inspector: Inspector, names: Sequence[str], schema: str | None) -> dict[str, dict[str, Any]]:
+    """The tables ``names`` as a snapshot holds them, by name. Each kind of object is read for
+    all of them at once (SQLAlchemy's ``get_multi_*``): one catalog query each where the
+    engine's dialect reads so (PostgreSQL's), table by table where it does not."""
+    if not names:
+        return {}
+
+    def every(kind: str) -> dict[str, Any]:
+        found = getattr(inspector, f"get_multi_{kind}")(schema=schema, filter_names=names)
+        return {name: value for (_, name), value in found.items()}
+
+    found = {kind: every(kind) for kind in _KINDS}
+    try:
+        comments = every("table_comment")
+    except NotImplementedError:  # an engine without table comments
+        comments = {}
+    dialect = inspector.dialect
+    adapter = get_adapter(dialect.name)
+    return {
+        name: _table(name, {kind: found[kind][name] for kind in _KINDS}, comments.get(name), dialect, adapter)
+        for name in names
+    }
+
+
+def read_others(
+    inspector: Inspector, schema: str | None, ignored: Collection[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+    """What a snapshot holds besides its tables: its views, enums and sequences."""
     views = [
         {"name": name, "definition": _view_definition(inspector.get_view_definition(name, schema=schema))}
         for name in sorted(inspector.get_view_names(schema=schema))
         if name not in ignored
     ]
+    adapter = get_adapter(inspector.dialect.name)
+    sync_connection = cast("Connection", inspector.bind)  # what the inspector was made of
     objects = adapter.schema_objects(sync_connection, schema, frozenset(ignored))
-    return Snapshot(
-        tables=tables,
-        views=views,
-        enums=[_plain(enum, "enums") for enum in objects.get("enums", ()) if enum["name"] not in ignored],
-        sequences=[name for name in objects.get("sequences", ()) if name not in ignored],
-    )
+    enums = [_plain(enum, "enums") for enum in objects.get("enums", ()) if enum["name"] not in ignored]
+    sequences = [name for name in objects.get("sequences", ()) if name not in ignored]
+    return views, enums, sequences
 
 
 def _table(
-    inspector: Inspector, name: str, schema: str | None, dialect: Dialect, adapter: DialectAdapter
+    name: str,
+    found: Mapping[str, Any],
+    comment: Mapping[str, Any] | None,
+    dialect: Dialect,
+    adapter: DialectAdapter,
 ) -> dict[str, Any]:
-    uniques = inspector.get_unique_constraints(name, schema=schema)
+    """One table from what the inspector reports of it (``found``: by :data:`_KINDS`)."""
+    uniques = found["unique_constraints"]
     # An engine that keeps a unique constraint as an index reports it as both: it is kept once,
     # as the constraint.
     constraint_indexes = {unique.get("duplicates_index") for unique in uniques} - {None}
     indexes = [
         _index(index)
-        for index in inspector.get_indexes(name, schema=schema)
+        for index in found["indexes"]
         if not index.get("duplicates_constraint") and index["name"] not in constraint_indexes
     ]
-    pk = inspector.get_pk_constraint(name, schema=schema)
+    pk = found["pk_constraint"]
     return {
         "name": name,
-        "comment": _table_comment(inspector, name, schema),
-        "columns": [
-            _column(column, dialect, adapter) for column in inspector.get_columns(name, schema=schema)
-        ],
+        "comment": None if comment is None else comment.get("text"),
+        "columns": [_column(column, dialect, adapter) for column in found["columns"]],
         "primary_key": (
             {"name": pk.get("name"), "columns": list(pk["constrained_columns"])}
             if pk and pk.get("constrained_columns")
             else None
         ),
-        "foreign_keys": _sorted(_foreign_key(fk) for fk in inspector.get_foreign_keys(name, schema=schema)),
+        "foreign_keys": _sorted(_foreign_key(fk) for fk in found["foreign_keys"]),
         "unique_constraints": _sorted(
             {"name": unique["name"], "columns": list(unique["column_names"])} for unique in uniques
         ),
         "check_constraints": _sorted(
             {"name": check["name"], "sqltext": _squash(check["sqltext"])}
-            for check in inspector.get_check_constraints(name, schema=schema)
+            for check in found["check_constraints"]
         ),
         "indexes": _sorted(indexes),
     }
@@ -245,14 +304,6 @@ def _index(index: Mapping[str, Any]) -> dict[str, Any]:
         "unique": bool(index["unique"]),
         "options": _options(index.get("dialect_options") or {}),
     }
-
-
-def _table_comment(inspector: Inspector, name: str, schema: str | None) -> str | None:
-    try:
-        comment: str | None = inspector.get_table_comment(name, schema=schema).get("text")
-    except NotImplementedError:  # an engine without table comments
-        return None
-    return comment
 
 
 def _type_name(type_: TypeEngine[Any], dialect: Dialect) -> str:
