@@ -131,14 +131,16 @@ class Executor:
                 await asyncio.sleep(delay)
             finally:
                 if watcher is not None:
-                    watcher.cancel()
+                    watcher()
         raise AssertionError("unreachable")
 
     def _watch(
         self, session: Session, timeout: float | None, blockers: list[str]
-    ) -> asyncio.Task[None] | None:
+    ) -> Callable[[], None] | None:
         """While a statement waits for a lock, who it waits behind, into ``blockers``: looked up
-        once on another connection, halfway through the lock timeout, should it still run."""
+        once on another connection, halfway through the lock timeout, should the attempt still
+        run; returns the function that stops it. Until then only a timer: a migration that does
+        not wait costs no task."""
         lock = session.lock
         if (
             timeout is None
@@ -148,9 +150,9 @@ class Executor:
         ):
             return None
         session_id = lock.session_id
+        task: asyncio.Task[None] | None = None
 
         async def look() -> None:
-            await asyncio.sleep(timeout / 2)
             try:
                 found = await session.adapter.blockers(session.engine, session_id)
             except Exception:  # a help for the message only: never a failure of its own
@@ -159,7 +161,18 @@ class Executor:
             if found:
                 blockers[:] = found
 
-        return asyncio.create_task(look())
+        def start() -> None:
+            nonlocal task
+            task = asyncio.ensure_future(look())
+
+        timer = asyncio.get_running_loop().call_later(timeout / 2, start)
+
+        def stop() -> None:
+            timer.cancel()
+            if task is not None:
+                task.cancel()
+
+        return stop
 
     async def _apply_once(
         self,
